@@ -1,0 +1,14 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from crowdhr import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", views.home, name="home"),
+]
+
+if settings.EMULATOR_ENABLED:
+    urlpatterns.append(path("emulator/", include("mturk_emulator.urls")))
