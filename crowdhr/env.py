@@ -31,6 +31,8 @@ VARIABLES: dict[str, str] = {
     "ADMIN_PASSWORD": "First admin's password (Heroku postdeploy).",
     "EMAIL_URL": "SMTP server for e-mails to researchers, as smtp://user:pass@host:port. Unset: console.",
     "DEFAULT_FROM_EMAIL": "Sender of e-mails to researchers.",
+    "CROWDHR_VAR_DIR": "Folder for local state (SQLite file, embedded broker, uploads). Default: var/.",
+    "DYNO": "Set by Heroku on every dyno; when present, DEBUG defaults to off.",
 }
 
 

@@ -64,7 +64,9 @@ class WriteOnlySecretField(forms.CharField):
         kwargs.pop("max_length", None)
         kwargs["widget"] = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
         kwargs["required"] = False
-        kwargs.setdefault("help_text", "Stored encrypted and never shown again. Leave blank to keep the current one.")
+        kwargs.setdefault(
+            "help_text", "Stored encrypted and never shown again. Leave blank to keep the current one."
+        )
         super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> str:

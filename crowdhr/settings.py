@@ -7,7 +7,7 @@ start without SECRET_KEY or with the local Mechanical Turk emulator.
 from __future__ import annotations
 
 import hashlib
-import os
+import ssl
 import sys
 from base64 import urlsafe_b64encode
 from pathlib import Path
@@ -18,9 +18,9 @@ from django.core.exceptions import ImproperlyConfigured
 from crowdhr import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("CROWDHR_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.text("CROWDHR_VAR_DIR") or BASE_DIR / "var")
 
-DEBUG = env.flag("DEBUG", default="DYNO" not in os.environ)
+DEBUG = env.flag("DEBUG", default=not env.text("DYNO"))
 
 SECRET_KEY = env.text("SECRET_KEY")
 if not SECRET_KEY:
@@ -133,6 +133,10 @@ REDIS_URL = env.text("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    if REDIS_URL.startswith("rediss://"):
+        # Heroku Redis speaks TLS with a self-signed certificate; Celery refuses rediss:// without this.
+        CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_NONE}
+        CELERY_REDIS_BACKEND_USE_SSL = {"ssl_cert_reqs": ssl.CERT_NONE}
 else:
     # No broker server on a laptop: kombu's filesystem transport keeps messages in var/.
     _broker_dir = VAR_DIR / "celery-broker"
@@ -216,7 +220,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"structured": {"()": "crowdhr.logs.StructuredFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "structured"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "structured"}
+    },
     "root": {"handlers": ["stdout"], "level": env.text("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -16,7 +16,11 @@ def load_settings(**environment: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MTURK_ENDPOINT", "DYNO"}}
     env.update(environment)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
         cwd=ROOT,
         env={**env, "DJANGO_SETTINGS_MODULE": "crowdhr.settings"},
         capture_output=True,
@@ -39,13 +43,17 @@ def test_production_refuses_to_start_without_secret_key():
 
 @pytest.mark.parametrize("endpoint", ["emulator"])
 def test_production_refuses_the_emulator(endpoint):
-    result = load_settings(DEBUG="0", SECRET_KEY="s" * 50, MTURK_ENDPOINT=endpoint, SECRETS_ENCRYPTION_KEY="x" * 44)
+    result = load_settings(
+        DEBUG="0", SECRET_KEY="s" * 50, MTURK_ENDPOINT=endpoint, SECRETS_ENCRYPTION_KEY="x" * 44
+    )
     assert result.returncode != 0
     assert "production (DEBUG off) must use 'sandbox' or 'live'" in result.stderr
 
 
 def test_heroku_dyno_defaults_to_production():
-    result = load_settings(DYNO="web.1", SECRET_KEY="s" * 50, MTURK_ENDPOINT="sandbox", SECRETS_ENCRYPTION_KEY="x" * 44)
+    result = load_settings(
+        DYNO="web.1", SECRET_KEY="s" * 50, MTURK_ENDPOINT="sandbox", SECRETS_ENCRYPTION_KEY="x" * 44
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 

@@ -1,0 +1,45 @@
+"""THE ONLY CODE THAT TALKS TO A CROWD PLATFORM. The rest of crowdhr asks for a Platform here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import HitSpec, Platform, PlatformAssignment, PlatformError, PlatformHit, QualificationRequirement
+
+if TYPE_CHECKING:
+    from hits.models import PlatformAccount
+
+__all__ = [
+    "HitSpec",
+    "Platform",
+    "PlatformAssignment",
+    "PlatformError",
+    "PlatformHit",
+    "QualificationRequirement",
+    "platform_for",
+]
+
+
+def emulator_url() -> str:
+    """Where the local Mechanical Turk answers: MTURK_ENDPOINT when it is a URL, else the default."""
+    endpoint = settings.MTURK_ENDPOINT
+    if endpoint.startswith(("http://", "https://")):
+        return endpoint
+    if not settings.EMULATOR_ENABLED:
+        raise ImproperlyConfigured("The local Mechanical Turk is not enabled (MTURK_ENDPOINT).")
+    return settings.MTURK_EMULATOR_URL
+
+
+def platform_for(account: PlatformAccount) -> Platform:
+    """The platform client for a researcher's account, with that account's own credentials."""
+    from .mturk import MTurk
+
+    return MTurk(
+        environment=account.environment,
+        access_key_id=account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,
+        secret_access_key=account.secret_access_key or settings.MTURK_DEFAULT_SECRET_ACCESS_KEY,
+        endpoint_url=emulator_url() if account.environment == "emulator" else None,
+    )

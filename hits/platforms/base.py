@@ -154,7 +154,9 @@ class Platform(abc.ABC):
     def get_assignment(self, assignment_id: str) -> PlatformAssignment: ...
 
     @abc.abstractmethod
-    def approve_assignment(self, assignment_id: str, *, feedback: str = "", override_rejection: bool = False) -> None:
+    def approve_assignment(
+        self, assignment_id: str, *, feedback: str = "", override_rejection: bool = False
+    ) -> None:
         """Approve (and pay the reward). Approving an already approved assignment is success."""
 
     @abc.abstractmethod
@@ -191,7 +193,9 @@ class Platform(abc.ABC):
 
     # --- Qualifications -------------------------------------------------------------------
     @abc.abstractmethod
-    def ensure_qualification_type(self, *, name: str, description: str, retry_delay_seconds: int | None = None) -> str:
+    def ensure_qualification_type(
+        self, *, name: str, description: str, retry_delay_seconds: int | None = None
+    ) -> str:
         """The id of this account's qualification type with that name, created if missing."""
 
     @abc.abstractmethod
@@ -202,4 +206,6 @@ class Platform(abc.ABC):
         """The worker's score, or None when the worker does not hold the qualification."""
 
     @abc.abstractmethod
-    def remove_qualification(self, qualification_type_id: str, worker_id: str, *, reason: str = "") -> None: ...
+    def remove_qualification(
+        self, qualification_type_id: str, worker_id: str, *, reason: str = ""
+    ) -> None: ...

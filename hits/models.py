@@ -1,0 +1,255 @@
+"""Outsourced work: platform accounts, Outsourcers, their HITs, and every assignment reported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from crowdhr.secrets import EncryptedTextField
+
+
+class OwnedQuerySet(models.QuerySet):
+    """Rows a researcher may see: their own; a superuser sees everything."""
+
+    owner_path = "owner"
+
+    def visible_to(self, user) -> OwnedQuerySet:
+        if user.is_superuser:
+            return self
+        return self.filter(**{self.owner_path: user})
+
+
+class PlatformAccount(models.Model):
+    """A researcher's requester account on a crowd platform, with its credentials."""
+
+    class Environment(models.TextChoices):
+        SANDBOX = "sandbox", "MTurk sandbox (no money moves)"
+        LIVE = "live", "MTurk live site (real money)"
+        EMULATOR = "emulator", "Local Mechanical Turk (development)"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="platform_accounts"
+    )
+    name = models.CharField(max_length=100)
+    platform = models.CharField(max_length=20, default="mturk", editable=False)
+    environment = models.CharField(max_length=20, choices=Environment.choices, default=Environment.SANDBOX)
+    access_key_id = models.CharField(max_length=128, blank=True)
+    secret_access_key = EncryptedTextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        unique_together = [("owner", "name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_environment_display()})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.environment == self.Environment.LIVE
+
+
+class Outsourcer(models.Model):
+    """One unit of outsourced work: one item to be answered, or one study's recruitment.
+
+    Active while it waits for an answer; deactivated once it has served its purpose (kept for
+    history, never reopened); flagged `needs_review` with a `problem` when a person must decide.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outsourcers")
+    account = models.ForeignKey(PlatformAccount, on_delete=models.PROTECT, related_name="outsourcers")
+    experiment = models.ForeignKey(
+        "experiments.Experiment", null=True, blank=True, on_delete=models.PROTECT, related_name="outsourcers"
+    )
+    target = models.CharField(
+        max_length=255, db_index=True, help_text="What this work is for; only one open Outsourcer per target."
+    )
+    task_type = models.CharField(max_length=50)
+    task_config = models.JSONField(default=dict, blank=True, help_text="The task type's settings.")
+    inputs = models.JSONField(default=dict, blank=True, help_text="The item the workers look at.")
+    active = models.BooleanField(default=True)
+    needs_review = models.BooleanField(default=False)
+    problem = models.TextField(blank=True)
+    answer = models.JSONField(null=True, blank=True, help_text="The agreed (or entered) answer.")
+    answer_source = models.CharField(max_length=100, blank=True)
+    last_updated = models.DateTimeField(null=True, blank=True, help_text="Last time this saved data.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["active", "needs_review"])]
+
+    def __str__(self) -> str:
+        return self.target
+
+    @property
+    def state(self) -> str:
+        if not self.active:
+            return "deactivated"
+        return "needs review" if self.needs_review else "active"
+
+
+class HITQuerySet(OwnedQuerySet):
+    owner_path = "outsourcer__owner"
+
+    def to_review(self) -> HITQuerySet:
+        """HITs the review worker looks at: live, and their Outsourcer neither done nor flagged."""
+        return self.filter(
+            active=True, status=HIT.Status.LIVE, outsourcer__active=True, outsourcer__needs_review=False
+        )
+
+
+class HIT(models.Model):
+    """A HIT on the platform, posted for an Outsourcer."""
+
+    class Status(models.TextChoices):
+        CREATING = "creating", "Being created"
+        LIVE = "live", "On the platform"
+        FAILED = "failed", "Creation failed"
+
+    outsourcer = models.ForeignKey(Outsourcer, on_delete=models.PROTECT, related_name="hits")
+    hit_id = models.CharField(max_length=64, blank=True, db_index=True)
+    hit_type_id = models.CharField(max_length=64, blank=True)
+    environment = models.CharField(max_length=20, choices=PlatformAccount.Environment.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATING)
+    creation_token = models.CharField(max_length=64, unique=True)
+    creation_error = models.TextField(blank=True)
+    batch_number = models.PositiveIntegerField(default=1)
+    active = models.BooleanField(default=True, help_text="Reviewed by the review worker.")
+    expired = models.BooleanField(default=False, help_text="Paused: no new workers can accept.")
+    assignments_required = models.PositiveIntegerField(default=3)
+    agreements_required = models.PositiveIntegerField(default=2)
+    num_new_assignments = models.PositiveIntegerField(default=0, help_text="Submitted since the last reopen.")
+    reopen_count = models.PositiveIntegerField(default=0)
+    last_reopen_time = models.DateTimeField(null=True, blank=True)
+    create_date = models.DateTimeField(auto_now_add=True)
+    modify_date = models.DateTimeField(auto_now=True)
+    last_updated = models.DateTimeField(null=True, blank=True, help_text="Last time the review saw news.")
+    comments = models.TextField(blank=True, help_text="Comments from workers.")
+    title = models.CharField(max_length=128)
+    description = models.TextField(max_length=2000)
+    keywords = models.CharField(max_length=1000, blank=True)
+    reward = models.DecimalField(max_digits=8, decimal_places=2)
+    duration_seconds = models.PositiveIntegerField(default=3600)
+    lifetime_seconds = models.PositiveIntegerField(default=7 * 24 * 3600)
+    auto_approval_delay_seconds = models.PositiveIntegerField(default=3 * 24 * 3600)
+    qualification_requirements = models.JSONField(default=list, blank=True)
+    question = models.TextField()
+    expiration = models.DateTimeField(null=True, blank=True)
+
+    objects = HITQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "HIT"
+        indexes = [models.Index(fields=["active", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.hit_id or 'not posted'})"
+
+    @property
+    def needs_review(self) -> bool:
+        return self.outsourcer.needs_review
+
+    @property
+    def posted_at(self):
+        return self.create_date
+
+    def is_stale(self, now=None) -> bool:
+        """Some but too few answers, long after posting: a person should look."""
+        return ((now or timezone.now()) - self.create_date) > timedelta(days=2)
+
+    @property
+    def cost_per_assignment(self) -> Decimal:
+        from hits.fees import assignment_cost
+
+        return assignment_cost(self.reward, self.assignments_required)
+
+
+class AssignmentQuerySet(OwnedQuerySet):
+    owner_path = "hit__outsourcer__owner"
+
+    def undecided(self) -> AssignmentQuerySet:
+        return self.filter(
+            decision=Assignment.Decision.UNDECIDED, platform_status=Assignment.PlatformStatus.SUBMITTED
+        )
+
+
+class Assignment(models.Model):
+    """One worker's work on a HIT, stored as the platform reported it before anything is decided."""
+
+    class PlatformStatus(models.TextChoices):
+        SUBMITTED = "Submitted"
+        APPROVED = "Approved"
+        REJECTED = "Rejected"
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "undecided", "Undecided"
+        APPROVING = "approving", "Being approved"
+        REJECTING = "rejecting", "Being rejected"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    hit = models.ForeignKey(HIT, on_delete=models.PROTECT, related_name="assignments")
+    assignment_id = models.CharField(max_length=64, unique=True)
+    worker = models.ForeignKey("workers.Worker", on_delete=models.PROTECT, related_name="assignments")
+    platform_status = models.CharField(max_length=20, choices=PlatformStatus.choices)
+    answers = models.JSONField(default=dict, blank=True)
+    answer_xml = models.TextField(blank=True)
+    confused = models.BooleanField(default=False)
+    comments = models.TextField(blank=True)
+    accept_time = models.DateTimeField(null=True, blank=True)
+    submit_time = models.DateTimeField(null=True, blank=True)
+    auto_approval_time = models.DateTimeField(null=True, blank=True)
+    after_last_reopen = models.BooleanField(
+        default=True, help_text="Arrived after the HIT was last reopened."
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.UNDECIDED)
+    decided_by = models.CharField(max_length=150, blank=True, help_text="consensus, completion, or a person.")
+    decision_time = models.DateTimeField(null=True, blank=True)
+    feedback = models.TextField(blank=True, help_text="The message the worker sees with the decision.")
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["hit", "decision"])]
+
+    def __str__(self) -> str:
+        return self.assignment_id
+
+    @property
+    def work_seconds(self) -> float | None:
+        if self.accept_time and self.submit_time:
+            return (self.submit_time - self.accept_time).total_seconds()
+        return None
+
+    @property
+    def is_decided(self) -> bool:
+        return self.decision in {self.Decision.APPROVED, self.Decision.REJECTED}
+
+
+class Progress(models.Model):
+    """Long admin work running in Celery (publishing hundreds, approving thousands)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress")
+    description = models.CharField(max_length=255)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "progress"
+        ordering = ["-started"]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.done}/{self.total}"

@@ -1,0 +1,456 @@
+"""Amazon Mechanical Turk through boto3: the live site, the sandbox, or crowdhr's local emulator.
+
+Throttling and 5xx answers are retried by botocore's standard retry mode; every other failure
+becomes a `PlatformError` whose `permanent` flag tells the caller whether to try again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from xml.etree import ElementTree
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .base import (
+    BonusPayment,
+    HitSpec,
+    Platform,
+    PlatformAssignment,
+    PlatformError,
+    PlatformHit,
+    QualificationRequirement,
+)
+
+logger = logging.getLogger("crowdhr.platform")
+
+SANDBOX_URL = "https://mturk-requester-sandbox.us-east-1.amazonaws.com"
+WORKER_SITES = {
+    "live": "https://worker.mturk.com",
+    "sandbox": "https://workersandbox.mturk.com",
+}
+PAGE_SIZE = 100
+NOTIFY_LIMIT = 100
+
+# Errors that say "try again later" rather than "this request is wrong".
+TEMPORARY_CODES = {
+    "ServiceFault",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "Throttling",
+    "RequestTimeout",
+    "InternalError",
+    "InternalFailure",
+}
+_HIT_ALREADY_EXISTS = "AWS.MechanicalTurk.HitAlreadyExists"
+_TOKEN_USED = re.compile(r"token.*(already|previously).*used|already.*used.*token", re.IGNORECASE | re.DOTALL)
+_HIT_ID_IN_MESSAGE = re.compile(r"\b([A-Z0-9]{20,40})\b")
+
+
+class MTurk(Platform):
+    """One requester account on one MTurk endpoint."""
+
+    def __init__(
+        self,
+        *,
+        environment: str,
+        access_key_id: str,
+        secret_access_key: str,
+        endpoint_url: str | None = None,
+        max_attempts: int = 5,
+        timeout: float = 30,
+    ) -> None:
+        if environment not in {"live", "sandbox", "emulator"}:
+            raise ValueError(f"unknown MTurk environment {environment!r}")
+        if environment == "sandbox":
+            endpoint_url = endpoint_url or SANDBOX_URL
+        if environment == "emulator" and not endpoint_url:
+            raise ValueError("the emulator environment needs its endpoint URL")
+        self.environment = environment
+        self.name = f"mturk-{environment}"
+        self.endpoint_url = endpoint_url
+        self.client = boto3.session.Session().client(
+            "mturk",
+            region_name="us-east-1",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key_id or "crowdhr-no-key",
+            aws_secret_access_key=secret_access_key or "crowdhr-no-secret",
+            config=Config(
+                retries={"mode": "standard", "max_attempts": max_attempts},
+                connect_timeout=min(timeout, 10),
+                read_timeout=timeout,
+                max_pool_connections=20,
+            ),
+        )
+
+    # --- calling -------------------------------------------------------------------------
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call one MTurk operation, log it, and translate failures into PlatformError."""
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return getattr(self.client, _snake(operation))(**params)
+        except ClientError as error:
+            outcome = _error_code(error)
+            raise _platform_error(error) from error
+        except BotoCoreError as error:
+            outcome = type(error).__name__
+            raise PlatformError(str(error), code=type(error).__name__, permanent=False) from error
+        finally:
+            logger.info(
+                "platform call",
+                extra={
+                    "platform": self.name,
+                    "operation": operation,
+                    "hit": params.get("HITId", ""),
+                    "assignment": params.get("AssignmentId", ""),
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "outcome": outcome,
+                },
+            )
+
+    def _pages(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        token = None
+        while True:
+            page = self._call(
+                operation, MaxResults=PAGE_SIZE, **params, **({"NextToken": token} if token else {})
+            )
+            yield from page.get(key, [])
+            token = page.get("NextToken")
+            if not token or not page.get(key):
+                return
+
+    # --- HITs ----------------------------------------------------------------------------
+    def create_hit(self, spec: HitSpec, *, unique_request_token: str) -> PlatformHit:
+        params: dict[str, Any] = {
+            "Title": spec.title,
+            "Description": spec.description,
+            "Reward": _money(spec.reward),
+            "MaxAssignments": spec.max_assignments,
+            "LifetimeInSeconds": spec.lifetime_seconds,
+            "AssignmentDurationInSeconds": spec.duration_seconds,
+            "AutoApprovalDelayInSeconds": spec.auto_approval_delay_seconds,
+            "Question": spec.question,
+            "UniqueRequestToken": unique_request_token,
+        }
+        if spec.keywords:
+            params["Keywords"] = spec.keywords
+        if spec.requester_annotation:
+            params["RequesterAnnotation"] = spec.requester_annotation
+        if spec.qualification_requirements:
+            params["QualificationRequirements"] = [_requirement(r) for r in spec.qualification_requirements]
+        try:
+            return _hit(self._call("CreateHIT", **params)["HIT"])
+        except PlatformError as error:
+            existing = _existing_hit_id(error)
+            if existing:
+                return self.get_hit(existing)
+            raise
+
+    def get_hit(self, hit_id: str) -> PlatformHit:
+        return _hit(self._call("GetHIT", HITId=hit_id)["HIT"])
+
+    def list_hits(self) -> list[PlatformHit]:
+        return [_hit(raw) for raw in self._pages("ListHITs", "HITs")]
+
+    def expire_hit(self, hit_id: str) -> None:
+        self.update_expiration(hit_id, datetime(2015, 1, 1, tzinfo=UTC))
+
+    def update_expiration(self, hit_id: str, expire_at: datetime) -> None:
+        self._call("UpdateExpirationForHIT", HITId=hit_id, ExpireAt=expire_at)
+
+    def add_assignments(self, hit_id: str, count: int, *, unique_request_token: str) -> None:
+        try:
+            self._call(
+                "CreateAdditionalAssignmentsForHIT",
+                HITId=hit_id,
+                NumberOfAdditionalAssignments=count,
+                UniqueRequestToken=unique_request_token,
+            )
+        except PlatformError as error:
+            if not _token_was_used(error):
+                raise
+
+    def delete_hit(self, hit_id: str) -> None:
+        self._call("DeleteHIT", HITId=hit_id)
+
+    def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
+        hit_type_id = hit.hit_type_id if hit else hit_type_id
+        if self.environment == "emulator":
+            base = (self.endpoint_url or "").rstrip("/").removesuffix("/mturk")
+            return f"{base}/hits/{hit.hit_id}/" if hit else f"{base}/"
+        return f"{WORKER_SITES[self.environment]}/projects/{hit_type_id}/tasks"
+
+    # --- Assignments ---------------------------------------------------------------------
+    def list_assignments(
+        self, hit_id: str, statuses: Sequence[str] = ("Submitted", "Approved", "Rejected")
+    ) -> list[PlatformAssignment]:
+        raw = self._pages(
+            "ListAssignmentsForHIT", "Assignments", HITId=hit_id, AssignmentStatuses=list(statuses)
+        )
+        return [_assignment(a) for a in raw]
+
+    def get_assignment(self, assignment_id: str) -> PlatformAssignment:
+        return _assignment(self._call("GetAssignment", AssignmentId=assignment_id)["Assignment"])
+
+    def approve_assignment(
+        self, assignment_id: str, *, feedback: str = "", override_rejection: bool = False
+    ) -> None:
+        params: dict[str, Any] = {"AssignmentId": assignment_id, "OverrideRejection": override_rejection}
+        if feedback:
+            params["RequesterFeedback"] = feedback[:1024]
+        try:
+            self._call("ApproveAssignment", **params)
+        except PlatformError as error:
+            if not (error.permanent and self._has_status(assignment_id, "Approved")):
+                raise
+
+    def reject_assignment(self, assignment_id: str, *, feedback: str) -> None:
+        try:
+            self._call("RejectAssignment", AssignmentId=assignment_id, RequesterFeedback=feedback[:1024])
+        except PlatformError as error:
+            if not (error.permanent and self._has_status(assignment_id, "Rejected")):
+                raise
+
+    def _has_status(self, assignment_id: str, status: str) -> bool:
+        """After a refused decision: was it refused because the decision already stands?"""
+        try:
+            return self.get_assignment(assignment_id).status == status
+        except PlatformError:
+            return False
+
+    # --- Money ---------------------------------------------------------------------------
+    def send_bonus(
+        self, *, worker_id: str, assignment_id: str, amount: Decimal, reason: str, unique_request_token: str
+    ) -> None:
+        try:
+            self._call(
+                "SendBonus",
+                WorkerId=worker_id,
+                AssignmentId=assignment_id,
+                BonusAmount=_money(amount),
+                Reason=reason,
+                UniqueRequestToken=unique_request_token,
+            )
+        except PlatformError as error:
+            if not _token_was_used(error):
+                raise
+
+    def list_bonus_payments(self, *, hit_id: str = "", assignment_id: str = "") -> list[BonusPayment]:
+        where = {"HITId": hit_id} if hit_id else {"AssignmentId": assignment_id}
+        return [
+            BonusPayment(
+                worker_id=raw["WorkerId"],
+                assignment_id=raw["AssignmentId"],
+                amount=Decimal(raw["BonusAmount"]),
+                reason=raw.get("Reason", ""),
+                grant_time=raw["GrantTime"],
+            )
+            for raw in self._pages("ListBonusPayments", "BonusPayments", **where)
+        ]
+
+    def account_balance(self) -> Decimal:
+        answer = self._call("GetAccountBalance")
+        return Decimal(answer.get("AvailableBalance", "0"))
+
+    # --- Workers -------------------------------------------------------------------------
+    def notify_workers(self, worker_ids: Sequence[str], *, subject: str, message: str) -> list[str]:
+        failed: list[str] = []
+        ids = list(dict.fromkeys(worker_ids))
+        for start in range(0, len(ids), NOTIFY_LIMIT):
+            answer = self._call(
+                "NotifyWorkers",
+                Subject=subject,
+                MessageText=message,
+                WorkerIds=ids[start : start + NOTIFY_LIMIT],
+            )
+            failed += [status["WorkerId"] for status in answer.get("NotifyWorkersFailureStatuses", [])]
+        return failed
+
+    def block_worker(self, worker_id: str, *, reason: str) -> None:
+        self._call("CreateWorkerBlock", WorkerId=worker_id, Reason=reason)
+
+    def unblock_worker(self, worker_id: str, *, reason: str = "") -> None:
+        self._call("DeleteWorkerBlock", WorkerId=worker_id, **({"Reason": reason} if reason else {}))
+
+    def list_blocked_workers(self) -> dict[str, str]:
+        return {
+            raw["WorkerId"]: raw.get("Reason", "") for raw in self._pages("ListWorkerBlocks", "WorkerBlocks")
+        }
+
+    # --- Qualifications ------------------------------------------------------------------
+    def ensure_qualification_type(
+        self, *, name: str, description: str, retry_delay_seconds: int | None = None
+    ) -> str:
+        for raw in self._pages(
+            "ListQualificationTypes",
+            "QualificationTypes",
+            Query=name,
+            MustBeRequestable=False,
+            MustBeOwnedByCaller=True,
+        ):
+            if raw["Name"] == name:
+                return raw["QualificationTypeId"]
+        params: dict[str, Any] = {
+            "Name": name,
+            "Description": description,
+            "QualificationTypeStatus": "Active",
+        }
+        if retry_delay_seconds is not None:
+            params["RetryDelayInSeconds"] = retry_delay_seconds
+        return self._call("CreateQualificationType", **params)["QualificationType"]["QualificationTypeId"]
+
+    def set_qualification_score(self, qualification_type_id: str, worker_id: str, value: int) -> None:
+        self._call(
+            "AssociateQualificationWithWorker",
+            QualificationTypeId=qualification_type_id,
+            WorkerId=worker_id,
+            IntegerValue=value,
+            SendNotification=False,
+        )
+
+    def get_qualification_score(self, qualification_type_id: str, worker_id: str) -> int | None:
+        try:
+            answer = self._call(
+                "GetQualificationScore", QualificationTypeId=qualification_type_id, WorkerId=worker_id
+            )
+        except PlatformError as error:
+            if error.permanent:
+                return None
+            raise
+        return answer["Qualification"].get("IntegerValue")
+
+    def remove_qualification(self, qualification_type_id: str, worker_id: str, *, reason: str = "") -> None:
+        self._call(
+            "DisassociateQualificationFromWorker",
+            QualificationTypeId=qualification_type_id,
+            WorkerId=worker_id,
+            **({"Reason": reason} if reason else {}),
+        )
+
+
+# --- translation helpers --------------------------------------------------------------------
+def _snake(operation: str) -> str:
+    return re.sub(
+        r"(?<=[a-z])(?=[A-Z])", "_", operation.replace("HITs", "Hits").replace("HIT", "Hit")
+    ).lower()
+
+
+def _money(amount: Decimal) -> str:
+    return f"{Decimal(amount).quantize(Decimal('0.01'))}"
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "") or "ClientError"
+
+
+def _platform_error(error: ClientError) -> PlatformError:
+    code = _error_code(error)
+    turk_code = error.response.get("TurkErrorCode") or error.response.get("Error", {}).get(
+        "TurkErrorCode", ""
+    )
+    message = error.response.get("Error", {}).get("Message", "") or str(error)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+    temporary = code in TEMPORARY_CODES or status >= 500
+    return PlatformError(message, code=turk_code or code, permanent=not temporary)
+
+
+def _existing_hit_id(error: PlatformError) -> str:
+    if error.code != _HIT_ALREADY_EXISTS:
+        return ""
+    match = _HIT_ID_IN_MESSAGE.search(error.message)
+    return match.group(1) if match else ""
+
+
+def _token_was_used(error: PlatformError) -> bool:
+    return error.permanent and bool(_TOKEN_USED.search(error.message))
+
+
+def _requirement(requirement: QualificationRequirement) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "QualificationTypeId": requirement.qualification_type_id,
+        "Comparator": requirement.comparator,
+        "ActionsGuarded": requirement.actions_guarded,
+    }
+    if requirement.integer_values:
+        raw["IntegerValues"] = list(requirement.integer_values)
+    if requirement.locale_values:
+        raw["LocaleValues"] = [dict(locale) for locale in requirement.locale_values]
+    return raw
+
+
+def _hit(raw: dict[str, Any]) -> PlatformHit:
+    return PlatformHit(
+        hit_id=raw["HITId"],
+        hit_type_id=raw.get("HITTypeId", ""),
+        status=raw.get("HITStatus", ""),
+        title=raw.get("Title", ""),
+        reward=Decimal(raw.get("Reward", "0")),
+        max_assignments=raw.get("MaxAssignments", 0),
+        available=raw.get("NumberOfAssignmentsAvailable", 0),
+        pending=raw.get("NumberOfAssignmentsPending", 0),
+        completed=raw.get("NumberOfAssignmentsCompleted", 0),
+        creation_time=raw["CreationTime"],
+        expiration=raw["Expiration"],
+        review_status=raw.get("HITReviewStatus", "NotReviewed"),
+        requester_annotation=raw.get("RequesterAnnotation", ""),
+    )
+
+
+def _assignment(raw: dict[str, Any]) -> PlatformAssignment:
+    answer_xml = raw.get("Answer", "")
+    return PlatformAssignment(
+        assignment_id=raw["AssignmentId"],
+        worker_id=raw["WorkerId"],
+        hit_id=raw["HITId"],
+        status=raw["AssignmentStatus"],
+        accept_time=raw.get("AcceptTime"),
+        submit_time=raw.get("SubmitTime"),
+        auto_approval_time=raw.get("AutoApprovalTime"),
+        approval_time=raw.get("ApprovalTime"),
+        rejection_time=raw.get("RejectionTime"),
+        answer_xml=answer_xml,
+        answers=parse_answers(answer_xml),
+        requester_feedback=raw.get("RequesterFeedback", ""),
+    )
+
+
+def parse_answers(answer_xml: str) -> dict[str, str]:
+    """MTurk's QuestionFormAnswers XML as {question identifier: answer text}.
+
+    Multiple selections are joined with '|'. Unreadable XML yields no answers rather than an
+    error: the assignment is still stored, and review decides what to do with it.
+    """
+    if not answer_xml:
+        return {}
+    try:
+        root = ElementTree.fromstring(answer_xml)  # noqa: S314 (defusedxml is not needed: no entities are expanded)
+    except ElementTree.ParseError:
+        logger.warning("unreadable answer XML", extra={"length": len(answer_xml)})
+        return {}
+    answers: dict[str, str] = {}
+    for answer in root.iter():
+        if _local(answer.tag) != "Answer":
+            continue
+        identifier = ""
+        values: list[str] = []
+        for child in answer:
+            name = _local(child.tag)
+            if name == "QuestionIdentifier":
+                identifier = (child.text or "").strip()
+            elif name in {"FreeText", "SelectionIdentifier", "OtherSelectionText", "UploadedFileKey"}:
+                values.append(child.text or "")
+        if identifier:
+            answers[identifier] = "|".join(values)
+    return answers
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
