@@ -51,9 +51,11 @@ class OtreeServer:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 10) -> None:
-        """Stop the server and its timeout worker (they share one process group)."""
-        if self.process.poll() is not None:
-            return
+        """Stop the server and its timeout worker (they share one process group).
+
+        The group is signalled even when the server itself has exited already: its timeout
+        worker may still be running.
+        """
         _signal_group(self.process, signal.SIGTERM)
         try:
             self.process.wait(timeout)
