@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -110,7 +111,8 @@ class OtreeClient:
         `session_wide_url`, `admin_url` and `participants` (see the module docstring).
         """
         payload = {} if participant_labels is None else {"participant_labels": participant_labels}
-        return self._call("GET", f"/api/sessions/{code}", payload)
+        # POST because oTree reads the filter from the body (GET /api/sessions/<code> is its legacy alias).
+        return self._call("POST", f"/api/get_session/{quote(code, safe='')}", payload)
 
     def participants(self, code: str, labels: list[str] | None = None) -> list[OtreeParticipant]:
         """The participants of a session, all of them or those with the given labels."""
@@ -125,11 +127,10 @@ class OtreeClient:
     def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         where = f"oTree {method} {self.url}{path}"
         try:
-            # oTree reads the JSON body even on GET (participant_labels).
             response = self.http.request(
                 method,
                 self.url + path,
-                data=json.dumps(payload) if payload else None,
+                data=json.dumps(payload, default=_money_as_number) if payload else None,
                 headers={"Content-Type": "application/json"} if payload else None,
                 timeout=self.timeout,
             )
@@ -138,9 +139,21 @@ class OtreeClient:
         if response.status_code >= 400:
             detail = response.text.strip()[:300] or response.reason
             raise OtreeError(
-                f"{where}: HTTP {response.status_code}: {detail}", permanent=response.status_code < 500
+                f"{where}: HTTP {response.status_code}: {detail}", permanent=_is_permanent(response)
             )
         try:
             return response.json(parse_float=Decimal)
         except ValueError as error:
             raise OtreeError(f"{where}: the answer is not JSON; is this an oTree server?", True) from error
+
+
+def _money_as_number(value: Any) -> float:
+    """Session config fields such as `participation_fee` may be Decimals; oTree takes JSON numbers."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} cannot be sent to oTree")
+
+
+def _is_permanent(response: requests.Response) -> bool:
+    """A client error will not go away by itself; a server error, a timeout or throttling may."""
+    return 400 <= response.status_code < 500 and response.status_code not in (408, 429)

@@ -33,10 +33,13 @@ def test_lists_the_effort_session_config_with_its_exchange_rate(client):
 
 
 def test_a_new_session_has_the_requested_participants_and_none_has_finished(client):
-    session = client.create_session("effort", 4, {"crowdhr_done_url": DONE_URL})
+    session = client.create_session(
+        "effort", 4, {"crowdhr_done_url": DONE_URL, "real_world_currency_per_point": Decimal("0.02")}
+    )
 
     info = client.get_session(session.code)
     assert info["config"]["crowdhr_done_url"] == DONE_URL
+    assert info["config"]["real_world_currency_per_point"] == Decimal("0.02")
     assert len(info["participants"]) == 4
     assert not any(participant["finished"] for participant in info["participants"])
     assert client.participant(session.code, "WORKER1") is None

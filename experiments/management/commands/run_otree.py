@@ -1,8 +1,11 @@
-"""Serve crowdhr's shipped oTree project for the demo, in the foreground until Ctrl-C."""
+"""Serve crowdhr's shipped oTree project for the demo, in the foreground until Ctrl-C.
+
+The demo oTree has fixed, public credentials (`experiments.otree_server.DEMO_OTREE_*`), which
+`demo_setup` can give the demo's oTree site; it refuses to run without DEBUG.
+"""
 
 from __future__ import annotations
 
-import os
 import signal
 from typing import Any
 
@@ -32,17 +35,18 @@ class Command(BaseCommand):
             ensure_otree_env(say=self.stdout.write)
             server = start_otree_server(
                 settings.VAR_DIR / "otree",
-                rest_key=os.environ.get("OTREE_REST_KEY", DEMO_OTREE_REST_KEY),
-                admin_password=os.environ.get("OTREE_ADMIN_PASSWORD", DEMO_OTREE_ADMIN_PASSWORD),
+                rest_key=DEMO_OTREE_REST_KEY,
+                admin_password=DEMO_OTREE_ADMIN_PASSWORD,
                 port=port,
             )
         except (OtreeEnvError, OtreeServerError) as error:
             raise CommandError(str(error)) from error
         # honcho stops its processes with SIGTERM; treat it like Ctrl-C so oTree stops too.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.default_int_handler)
         self.stdout.write(
             f"oTree is serving {server.work_dir} at {server.url}/ "
-            f"(admin: admin / {os.environ.get('OTREE_ADMIN_PASSWORD', DEMO_OTREE_ADMIN_PASSWORD)}). "
+            f"(admin: admin / {DEMO_OTREE_ADMIN_PASSWORD}, REST key {DEMO_OTREE_REST_KEY}). "
             "Ctrl-C stops it."
         )
         try:
