@@ -72,7 +72,9 @@ def walk_participant(
     """Play a worker through the session: join with the label, submit each page, stop at the end.
 
     `answers` fills form fields by name on whichever page asks for them. The walk stops on the
-    first page that has no next button, or that links to `done_link_prefix` (crowdhr's done page).
+    first page that links back to crowdhr (a link carrying this worker's `participant_label`, and
+    starting with `done_link_prefix` when given), that has no next button, or that refuses the
+    answers (`Walk.rejected`). A new `http` session is a new browser; pass one to keep cookies.
     """
     http = http or requests.Session()
     answers = answers or {}
