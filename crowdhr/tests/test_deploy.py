@@ -38,6 +38,8 @@ ENVIRONMENT_READ = re.compile(
     r"""|os\.getenv\(\s*["'](\w+)["']"""
     r"""|["'](\w+)["']\s+(?:not\s+)?in\s+os\.environ"""
 )
+# Test code, benchmarks and the oTree project (its own program, in its own virtualenv) are not crowdhr.
+NOT_CROWDHR_SOURCE = {".venv", ".otree-venv", "otree_project", "bench", "tests", "migrations"}
 # Read by Django itself, not a crowdhr setting.
 READ_BY_DJANGO = {"DJANGO_SETTINGS_MODULE"}
 
@@ -64,6 +66,11 @@ def test_app_json_asks_for_every_variable_crowdhr_reads_and_no_other():
     assert asked | set(PROVIDED_BY_ADD_ONS) | set(NOT_FOR_HEROKU) == declared
     assert not asked & (set(PROVIDED_BY_ADD_ONS) | set(NOT_FOR_HEROKU))
     assert all(spec.get("description") for spec in APP_JSON["env"].values())
+    # Heroku's deploy form refuses to go on while a required variable has no value.
+    blocking = [
+        name for name, spec in APP_JSON["env"].items() if not spec.get("value") and not spec.get("generator")
+    ]
+    assert all(APP_JSON["env"][name].get("required") is False for name in blocking)
 
 
 def test_app_json_provisions_the_add_ons_that_provide_database_and_broker():
@@ -90,10 +97,7 @@ def test_app_json_runs_web_worker_and_exactly_one_beat_from_the_procfile():
 
 def test_every_environment_variable_read_in_the_code_is_declared():
     sources = [
-        path
-        for path in ROOT.rglob("*.py")
-        if not {".venv", ".otree-venv", "tests", "migrations", "node_modules"}
-        & set(path.relative_to(ROOT).parts)
+        path for path in ROOT.rglob("*.py") if not NOT_CROWDHR_SOURCE & set(path.relative_to(ROOT).parts)
     ]
     read = {
         name
