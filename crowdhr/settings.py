@@ -163,6 +163,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crowdhr.tasks.heartbeat", "schedule": 60.0},
+    "review-active-hits": {"task": "hits.tasks.review_active_hits", "schedule": 60.0},
 }
 
 # --- Crowd platforms ----------------------------------------------------------------------

@@ -123,8 +123,11 @@ class HIT(models.Model):
     batch_number = models.PositiveIntegerField(default=1)
     active = models.BooleanField(default=True, help_text="Reviewed by the review worker.")
     expired = models.BooleanField(default=False, help_text="Paused: no new workers can accept.")
-    assignments_required = models.PositiveIntegerField(default=3)
+    assignments_required = models.PositiveIntegerField(default=3, help_text="Workers asked per round.")
     agreements_required = models.PositiveIntegerField(default=2)
+    max_assignments = models.PositiveIntegerField(
+        default=0, help_text="Assignments on the platform, all rounds."
+    )
     num_new_assignments = models.PositiveIntegerField(default=0, help_text="Submitted since the last reopen.")
     reopen_count = models.PositiveIntegerField(default=0)
     last_reopen_time = models.DateTimeField(null=True, blank=True)
@@ -142,6 +145,8 @@ class HIT(models.Model):
     qualification_requirements = models.JSONField(default=list, blank=True)
     question = models.TextField()
     expiration = models.DateTimeField(null=True, blank=True)
+    review_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    assignments_seen = models.PositiveIntegerField(default=0, help_text="Submitted assignments stored.")
 
     objects = HITQuerySet.as_manager()
 
@@ -213,6 +218,7 @@ class Assignment(models.Model):
     decided_by = models.CharField(max_length=150, blank=True, help_text="consensus, completion, or a person.")
     decision_time = models.DateTimeField(null=True, blank=True)
     feedback = models.TextField(blank=True, help_text="The message the worker sees with the decision.")
+    problem = models.TextField(blank=True, help_text="Why a person must decide this assignment.")
     first_seen = models.DateTimeField(auto_now_add=True)
 
     objects = AssignmentQuerySet.as_manager()

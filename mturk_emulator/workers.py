@@ -30,6 +30,7 @@ from mturk_emulator.models import (
     QualificationType,
     SimulatedWorker,
     WorkerBlock,
+    new_worker_id,
 )
 from mturk_emulator.questions import answers_xml
 
@@ -54,6 +55,11 @@ def ensure_worker(worker_id: str) -> SimulatedWorker:
         raise WorkRefused(f"{worker_id!r} is not a worker id (an A followed by capital letters and digits).")
     worker, _ = SimulatedWorker.objects.get_or_create(worker_id=worker_id)
     return worker
+
+
+def new_random_worker() -> str:
+    """A fresh simulated worker with a random id."""
+    return ensure_worker(new_worker_id()).worker_id
 
 
 def set_locale(worker_id: str, country: str, subdivision: str = "") -> None:
@@ -122,6 +128,7 @@ def accept(hit_id: str, worker_id: str) -> str:
 def _check_may_accept(hit: HIT, worker_id: str) -> None:
     if WorkerBlock.objects.filter(account=hit.account, worker_id=worker_id).exists():
         raise WorkRefused("The requester of this HIT has blocked you from working on their HITs.")
+    _grant_auto_granted(hit, worker_id)
     unmet = qualifications.unmet_requirement(hit.qualification_requirements, worker_id, "Accept")
     if unmet:
         raise WorkRefused(
@@ -131,6 +138,21 @@ def _check_may_accept(hit: HIT, worker_id: str) -> None:
         raise WorkRefused("This HIT is no longer available.")
     if lifecycle.hit_counts(hit).available < 1:
         raise WorkRefused("All assignments of this HIT have been taken by other workers.")
+
+
+def _grant_auto_granted(hit: HIT, worker_id: str) -> None:
+    """MTurk's one-click request: an auto-granted type a HIT requires is granted on the worker's first try."""
+    required = {r["QualificationTypeId"] for r in hit.qualification_requirements}
+    for qtype in QualificationType.objects.filter(
+        qualification_type_id__in=required, auto_granted=True, deleted=False, status="Active"
+    ):
+        if not Qualification.objects.filter(qualification_type=qtype, worker_id=worker_id).exists():
+            Qualification.objects.create(
+                qualification_type=qtype,
+                worker_id=worker_id,
+                integer_value=qtype.auto_granted_value or 1,
+                status=Qualification.GRANTED,
+            )
 
 
 def _open_assignment(assignment_id: str) -> Assignment:

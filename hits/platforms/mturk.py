@@ -287,15 +287,21 @@ class MTurk(Platform):
 
     # --- Qualifications ------------------------------------------------------------------
     def ensure_qualification_type(
-        self, *, name: str, description: str, retry_delay_seconds: int | None = None
+        self,
+        *,
+        name: str,
+        description: str,
+        retry_delay_seconds: int | None = None,
+        auto_granted_value: int | None = None,
     ) -> str:
-        for raw in self._pages(
+        existing = self._pages(
             "ListQualificationTypes",
             "QualificationTypes",
             Query=name,
             MustBeRequestable=False,
             MustBeOwnedByCaller=True,
-        ):
+        )
+        for raw in existing:
             if raw["Name"] == name:
                 return raw["QualificationTypeId"]
         params: dict[str, Any] = {
@@ -305,6 +311,8 @@ class MTurk(Platform):
         }
         if retry_delay_seconds is not None:
             params["RetryDelayInSeconds"] = retry_delay_seconds
+        if auto_granted_value is not None:
+            params.update(AutoGranted=True, AutoGrantedValue=auto_granted_value)
         return self._call("CreateQualificationType", **params)["QualificationType"]["QualificationTypeId"]
 
     def set_qualification_score(self, qualification_type_id: str, worker_id: str, value: int) -> None:

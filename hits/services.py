@@ -1,0 +1,438 @@
+"""Writes on outsourced work: create, delete, expire, unexpire, reopen, forced import, manual data,
+decisions by a person, review flags, and response-time statistics.
+
+Admin actions, views, tasks and commands call these; only these (and review/payments) call
+the platform. Every function takes keyword arguments and says who acted (`by`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from hits.fees import MICRO_BATCH_LIMIT, micro_batches
+from hits.models import HIT, Assignment, Outsourcer, PlatformAccount
+from hits.platforms import HitSpec, PlatformError, QualificationRequirement, platform_for
+from hits.task_types import get_task_type
+from workers import payments
+
+
+class ServiceError(Exception):
+    """A request a researcher made that cannot be done; the message says why, in their words."""
+
+
+@dataclass(frozen=True)
+class HitSettings:
+    """How the HITs of an Outsourcer are posted."""
+
+    title: str
+    description: str
+    reward: Decimal
+    keywords: str = ""
+    duration_seconds: int = 3600
+    lifetime_seconds: int = 7 * 24 * 3600
+    auto_approval_delay_seconds: int = 3 * 24 * 3600
+    assignments_required: int = 3
+    agreements_required: int = 2
+    qualification_requirements: tuple[dict[str, Any], ...] = ()
+    quality_threshold: int | None = 0  # None: no Quality Score requirement
+
+
+# --- creating ----------------------------------------------------------------------------------
+def outsourcer_create(
+    *,
+    owner,
+    account: PlatformAccount,
+    task_type: str,
+    target: str,
+    inputs: dict[str, Any],
+    settings: HitSettings,
+    task_config: dict[str, Any] | None = None,
+    experiment=None,
+    force: bool = False,
+    by: str = "",
+    question: str | None = None,
+    batch_sizes: Sequence[int] | None = None,
+) -> Outsourcer:
+    """Create an Outsourcer and post its HIT(s).
+
+    Only one open Outsourcer per target: without `force` a second one is refused; with `force`
+    (a forced import) the open ones are closed first (see `outsourcers_close_for_target`).
+    """
+    task = get_task_type(task_type, task_config)
+    if settings.agreements_required > settings.assignments_required and task.decides_by == "consensus":
+        raise ServiceError("Agreements required cannot exceed the assignments asked for.")
+    if force:
+        outsourcers_close_for_target(owner=owner, target=target, by=by or "forced import")
+    elif Outsourcer.objects.filter(owner=owner, target=target, active=True).exists():
+        raise ServiceError(
+            f"An open Outsourcer for {target!r} exists already; use a forced import to replace it."
+        )
+    outsourcer = Outsourcer.objects.create(
+        owner=owner,
+        account=account,
+        experiment=experiment,
+        target=target,
+        task_type=task_type,
+        task_config=task_config or {},
+        inputs=inputs,
+    )
+    hits_create(outsourcer=outsourcer, settings=settings, question=question, batch_sizes=batch_sizes)
+    return outsourcer
+
+
+def hits_create(
+    *,
+    outsourcer: Outsourcer,
+    settings: HitSettings,
+    question: str | None = None,
+    batch_sizes: Sequence[int] | None = None,
+    first_batch: int = 1,
+) -> list[HIT]:
+    """Post the Outsourcer's HITs as micro-batches of at most 9 assignments.
+
+    Each HIT row is written with its UniqueRequestToken before the platform call, so a retried
+    or crashed publish never posts a HIT twice (`hits_finish_creating` completes such rows).
+    """
+    task = get_task_type(outsourcer.task_type, outsourcer.task_config)
+    content = task.create_hit_content(outsourcer.inputs, asdict(settings))
+    sizes = list(batch_sizes) if batch_sizes else micro_batches(settings.assignments_required)
+    if any(size < 1 or size > MICRO_BATCH_LIMIT for size in sizes):
+        raise ServiceError(f"A HIT holds 1 to {MICRO_BATCH_LIMIT} assignments (MTurk charges 40% above).")
+    requirements = list(settings.qualification_requirements)
+    hits = [
+        HIT.objects.create(
+            outsourcer=outsourcer,
+            environment=outsourcer.account.environment,
+            creation_token=f"crowdhr-hit-{outsourcer.pk}-{number}",
+            batch_number=number,
+            assignments_required=size,
+            agreements_required=settings.agreements_required,
+            max_assignments=size,
+            title=content.title,
+            description=content.description,
+            keywords=content.keywords,
+            reward=content.reward,
+            duration_seconds=content.duration_seconds,
+            lifetime_seconds=content.lifetime_seconds,
+            auto_approval_delay_seconds=content.auto_approval_delay_seconds,
+            qualification_requirements=requirements,
+            question=question or content.question,
+        )
+        for number, size in enumerate(sizes, start=first_batch)
+    ]
+    threshold = settings.quality_threshold
+    for hit in hits:
+        hit_post(hit, quality_threshold=threshold)
+    return hits
+
+
+def hit_post(hit: HIT, *, quality_threshold: int | None = 0) -> HIT:
+    """Post one HIT row on the platform (idempotent through its creation token)."""
+    from workers.scoring import quality_requirement
+
+    account = hit.outsourcer.account
+    try:
+        requirements = [_requirement(raw) for raw in hit.qualification_requirements]
+        if quality_threshold is not None:
+            requirements.append(quality_requirement(account, quality_threshold))
+        posted = platform_for(account).create_hit(
+            HitSpec(
+                title=hit.title,
+                description=hit.description,
+                reward=hit.reward,
+                max_assignments=hit.max_assignments,
+                question=hit.question,
+                lifetime_seconds=hit.lifetime_seconds,
+                duration_seconds=hit.duration_seconds,
+                auto_approval_delay_seconds=hit.auto_approval_delay_seconds,
+                keywords=hit.keywords,
+                qualification_requirements=requirements,
+                requester_annotation=f"crowdhr outsourcer {hit.outsourcer_id} batch {hit.batch_number}",
+            ),
+            unique_request_token=hit.creation_token,
+        )
+    except PlatformError as error:
+        status = HIT.Status.FAILED if error.permanent else HIT.Status.CREATING
+        HIT.objects.filter(pk=hit.pk).update(status=status, creation_error=str(error))
+        hit.refresh_from_db()
+        if error.permanent:
+            raise ServiceError(f"MTurk refused the HIT: {error.message}") from error
+        return hit
+    HIT.objects.filter(pk=hit.pk).update(
+        status=HIT.Status.LIVE,
+        hit_id=posted.hit_id,
+        hit_type_id=posted.hit_type_id,
+        expiration=posted.expiration,
+        creation_error="",
+    )
+    hit.refresh_from_db()
+    return hit
+
+
+def hits_finish_creating(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Post HIT rows a crash or a temporary failure left half-created; returns how many went live."""
+    stuck = HIT.objects.filter(status=HIT.Status.CREATING, create_date__lt=timezone.now() - older_than)
+    posted = 0
+    for hit in stuck.select_related("outsourcer__account"):
+        threshold = hit.outsourcer.task_config.get("quality_threshold", 0)
+        if hit_post(hit, quality_threshold=threshold).status == HIT.Status.LIVE:
+            posted += 1
+    return posted
+
+
+def _requirement(raw: dict[str, Any]) -> QualificationRequirement:
+    return QualificationRequirement(
+        qualification_type_id=raw["QualificationTypeId"],
+        comparator=raw["Comparator"],
+        integer_values=tuple(raw.get("IntegerValues", ())),
+        locale_values=tuple(raw.get("LocaleValues", ())),
+        actions_guarded=raw.get("ActionsGuarded", "Accept"),
+    )
+
+
+# --- pausing, resuming, deleting -------------------------------------------------------------
+def _live_hits(outsourcer: Outsourcer) -> QuerySet[HIT]:
+    return outsourcer.hits.filter(status=HIT.Status.LIVE)
+
+
+def _require_active(outsourcer: Outsourcer, action: str) -> None:
+    if not outsourcer.active:
+        raise ServiceError(f"Cannot {action} {outsourcer}: it is deactivated (kept for history only).")
+
+
+def outsourcer_expire(*, outsourcer: Outsourcer, by: str = "") -> int:
+    """Pause: no new workers can accept; submitted work is still reviewed. Returns HITs expired."""
+    _require_active(outsourcer, "expire")
+    platform = platform_for(outsourcer.account)
+    expired = 0
+    for hit in _live_hits(outsourcer).filter(expired=False):
+        platform.expire_hit(hit.hit_id)
+        HIT.objects.filter(pk=hit.pk).update(expired=True, expiration=timezone.now())
+        expired += 1
+    return expired
+
+
+def outsourcer_unexpire(*, outsourcer: Outsourcer, by: str = "") -> int:
+    """Resume a paused Outsourcer: its HITs take workers again for their lifetime."""
+    _require_active(outsourcer, "unexpire")
+    platform = platform_for(outsourcer.account)
+    resumed = 0
+    for hit in _live_hits(outsourcer).filter(expired=True):
+        until = timezone.now() + timedelta(seconds=hit.lifetime_seconds)
+        platform.update_expiration(hit.hit_id, until)
+        HIT.objects.filter(pk=hit.pk).update(expired=False, expiration=until)
+        resumed += 1
+    return resumed
+
+
+def outsourcer_delete(*, outsourcer: Outsourcer, by: str = "") -> Outsourcer:
+    """Gone as far as crowdhr is concerned: HITs expired, Outsourcer deactivated, records kept."""
+    platform = platform_for(outsourcer.account)
+    for hit in _live_hits(outsourcer).filter(expired=False):
+        platform.expire_hit(hit.hit_id)
+    now = timezone.now()
+    outsourcer.hits.filter(expired=False).update(expired=True, expiration=now)
+    outsourcer.hits.update(active=False)
+    Outsourcer.objects.filter(pk=outsourcer.pk).update(active=False)
+    outsourcer.refresh_from_db()
+    return outsourcer
+
+
+def outsourcer_reopen(*, outsourcer: Outsourcer, by: str = "") -> HIT:
+    """Ask `assignments_required` more workers. Only their answers count toward the next agreement;
+    undecided older ones are judged against it. Returns the HIT that takes them.
+
+    A HIT posted with fewer than 10 assignments can never grow past 9 (MTurk's 40% rule), so when
+    the current HIT is full crowdhr posts a fresh micro-batch instead of extending it.
+    """
+    _require_active(outsourcer, "reopen")
+    hit = _live_hits(outsourcer).order_by("-batch_number").first()
+    if hit is None:
+        raise ServiceError(f"{outsourcer} has no HIT on the platform to reopen.")
+    extra = hit.assignments_required
+    now = timezone.now()
+    with transaction.atomic():
+        Assignment.objects.filter(hit__outsourcer=outsourcer, decision=Assignment.Decision.UNDECIDED).update(
+            after_last_reopen=False
+        )
+        outsourcer.hits.update(num_new_assignments=0)
+        Outsourcer.objects.filter(pk=outsourcer.pk).update(needs_review=False, problem="")
+    if hit.max_assignments + extra <= MICRO_BATCH_LIMIT:
+        reopen_number = hit.reopen_count + 1
+        platform = platform_for(outsourcer.account)
+        platform.add_assignments(
+            hit.hit_id, extra, unique_request_token=f"crowdhr-reopen-{hit.pk}-{reopen_number}"
+        )
+        if hit.expired:
+            until = now + timedelta(seconds=hit.lifetime_seconds)
+            platform.update_expiration(hit.hit_id, until)
+            HIT.objects.filter(pk=hit.pk).update(expired=False, expiration=until)
+        HIT.objects.filter(pk=hit.pk).update(
+            max_assignments=hit.max_assignments + extra,
+            reopen_count=reopen_number,
+            last_reopen_time=now,
+            num_new_assignments=0,
+            active=True,
+        )
+        hit.refresh_from_db()
+        return hit
+    settings = _settings_of(hit, outsourcer)
+    (new_hit,) = hits_create(
+        outsourcer=outsourcer,
+        settings=settings,
+        question=hit.question,
+        batch_sizes=[extra],
+        first_batch=hit.batch_number + 1,
+    )
+    HIT.objects.filter(pk=new_hit.pk).update(last_reopen_time=now, reopen_count=hit.reopen_count + 1)
+    new_hit.refresh_from_db()
+    return new_hit
+
+
+def _settings_of(hit: HIT, outsourcer: Outsourcer) -> HitSettings:
+    return HitSettings(
+        title=hit.title,
+        description=hit.description,
+        reward=hit.reward,
+        keywords=hit.keywords,
+        duration_seconds=hit.duration_seconds,
+        lifetime_seconds=hit.lifetime_seconds,
+        auto_approval_delay_seconds=hit.auto_approval_delay_seconds,
+        assignments_required=hit.assignments_required,
+        agreements_required=hit.agreements_required,
+        qualification_requirements=tuple(hit.qualification_requirements),
+        quality_threshold=outsourcer.task_config.get("quality_threshold", 0),
+    )
+
+
+def outsourcers_close_for_target(*, owner, target: str, by: str) -> int:
+    """Forced import: deactivate the open Outsourcers for a target, expire their HITs, and
+    approve every undecided assignment they have. Returns how many were closed."""
+    from hits.review import fetch_assignments
+
+    closed = 0
+    for outsourcer in Outsourcer.objects.filter(owner=owner, target=target, active=True):
+        outsourcer_delete(outsourcer=outsourcer, by=by)
+        for hit in _live_hits(outsourcer):
+            fetch_assignments(hit)
+        for assignment in (
+            Assignment.objects.undecided().filter(hit__outsourcer=outsourcer).select_related("hit")
+        ):
+            payments.approve_assignment(assignment, decided_by=f"forced import by {by}")
+        closed += 1
+    return closed
+
+
+# --- answers -----------------------------------------------------------------------------------
+def outsourcer_save_answer(*, outsourcer: Outsourcer, answer: dict[str, Any], source: str) -> Outsourcer:
+    """Save the answer as this Outsourcer's data and deactivate it (its work is done).
+
+    Its HITs keep being reviewed until every submitted assignment is decided.
+    """
+    Outsourcer.objects.filter(pk=outsourcer.pk).update(
+        answer=answer,
+        answer_source=source[:100],
+        active=False,
+        needs_review=False,
+        problem="",
+        last_updated=timezone.now(),
+    )
+    outsourcer.refresh_from_db()
+    return outsourcer
+
+
+def outsourcer_input_data(*, outsourcer: Outsourcer, answer: dict[str, Any], by: str) -> Outsourcer:
+    """A person enters the answer by hand: saved, Outsourcer deactivated, HITs expired."""
+    platform = platform_for(outsourcer.account)
+    for hit in _live_hits(outsourcer).filter(expired=False):
+        platform.expire_hit(hit.hit_id)
+        HIT.objects.filter(pk=hit.pk).update(expired=True, expiration=timezone.now())
+    return outsourcer_save_answer(outsourcer=outsourcer, answer=answer, source=f"entered by {by}")
+
+
+def assignment_save_as_data(*, assignment: Assignment, by: str) -> Outsourcer:
+    """Save one worker's answer as the Outsourcer's data (the person judged it right)."""
+    outsourcer = assignment.hit.outsourcer
+    task = get_task_type(outsourcer.task_type, outsourcer.task_config)
+    assignment_dict = task.create_assignment_dict(assignment)
+    task.process_answer(assignment_dict)
+    return outsourcer_save_answer(
+        outsourcer=outsourcer,
+        answer=task.answer_of(assignment_dict),
+        source=f"assignment {assignment.assignment_id} chosen by {by}",
+    )
+
+
+def assignment_approve(*, assignment: Assignment, feedback: str = "", by: str) -> bool:
+    """A person approves one assignment (pays the reward). False when it was decided already."""
+    return payments.approve_assignment(assignment, feedback=feedback, decided_by=f"person: {by}")
+
+
+def assignment_reject(*, assignment: Assignment, feedback: str = "", by: str) -> bool:
+    """A person rejects one assignment. Without feedback the worker is told the agreed answer when known."""
+    if not feedback:
+        outsourcer = assignment.hit.outsourcer
+        task = get_task_type(outsourcer.task_type, outsourcer.task_config)
+        answer = dict(outsourcer.answer) if isinstance(outsourcer.answer, dict) else None
+        feedback = task.create_feedback_message(
+            task.create_assignment_dict(assignment), answer=answer, reject=True
+        )
+    return payments.reject_assignment(assignment, feedback=feedback, decided_by=f"person: {by}")
+
+
+def hit_decide_all(*, hit: HIT, approve: bool, feedback: str = "", by: str) -> int:
+    """Approve (or reject with one feedback text) every undecided assignment of a HIT."""
+    decide = assignment_approve if approve else assignment_reject
+    undecided = Assignment.objects.undecided().filter(hit=hit).select_related("hit__outsourcer", "worker")
+    return sum(decide(assignment=a, feedback=feedback, by=by) for a in undecided)
+
+
+# --- review flags --------------------------------------------------------------------------------
+def outsourcer_flag(*, outsourcer: Outsourcer, problem: str, by: str = "") -> None:
+    """Mark for human review: the review worker skips it, workers can still submit."""
+    Outsourcer.objects.filter(pk=outsourcer.pk).update(needs_review=True, problem=problem)
+
+
+def outsourcer_unflag(*, outsourcer: Outsourcer, by: str = "") -> None:
+    Outsourcer.objects.filter(pk=outsourcer.pk).update(needs_review=False, problem="")
+
+
+# --- statistics ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResponseTimes:
+    """Work time (submit minus accept) over a set of HITs, in seconds."""
+
+    count: int
+    mean: float | None
+    minimum: float | None
+    maximum: float | None
+    stdev: float | None
+    seconds: tuple[float, ...]
+
+
+def response_time_statistics(hits: Iterable[HIT] | QuerySet[HIT]) -> ResponseTimes:
+    ids = [hit.pk for hit in hits]
+    times = Assignment.objects.filter(hit_id__in=ids, accept_time__isnull=False, submit_time__isnull=False)
+    seconds = tuple(
+        (submit - accept).total_seconds()
+        for accept, submit in times.values_list("accept_time", "submit_time")
+    )
+    if not seconds:
+        return ResponseTimes(0, None, None, None, None, ())
+    return ResponseTimes(
+        count=len(seconds),
+        mean=statistics.fmean(seconds),
+        minimum=min(seconds),
+        maximum=max(seconds),
+        stdev=statistics.stdev(seconds) if len(seconds) > 1 else 0.0,
+        seconds=seconds,
+    )

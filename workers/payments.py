@@ -1,0 +1,325 @@
+"""The one path money takes: approvals (the reward), rejections, and bonuses.
+
+Every payment follows the same steps, so that two review workers never pay twice and a crash
+at any line leaves a state the next cycle finishes:
+
+1. claim the decision with a conditional update, and write the ledger row in the same
+   transaction (status `pending`), BEFORE any platform call;
+2. claim the ledger row (`pending` -> `sending`, or a `sending` row whose lease has run out);
+3. call the platform with the row's UniqueRequestToken ("already done" answers are success);
+4. mark the row `done` and the assignment decided, and update the worker's scores, in one
+   transaction; temporary failures go back to `pending`, permanent ones are `failed`.
+
+Workers are paid only to the WorkerId the platform reported for the assignment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from hits.fees import assignment_fee, bonus_fee
+from hits.models import Assignment
+from hits.platforms import PlatformError, platform_for
+from workers.models import Payment
+
+logger = logging.getLogger(__name__)
+
+#: a `sending` row older than this is taken to belong to a worker that died
+SENDING_LEASE = timedelta(minutes=2)
+Decision = Assignment.Decision
+
+
+def token_for(key: str) -> str:
+    """The UniqueRequestToken for a ledger key (MTurk allows 64 characters)."""
+    return "crowdhr-" + hashlib.sha256(key.encode()).hexdigest()[:56]
+
+
+# --- decisions ---------------------------------------------------------------------------------
+def approve_assignment(assignment: Assignment, *, feedback: str = "", decided_by: str) -> bool:
+    """Approve an undecided assignment (paying its reward). False when it was already decided."""
+    return _decide(assignment, approve=True, feedback=feedback or "Thank you!", decided_by=decided_by)
+
+
+def reject_assignment(assignment: Assignment, *, feedback: str, decided_by: str) -> bool:
+    """Reject an undecided assignment with the reason the worker reads. False when already decided."""
+    return _decide(assignment, approve=False, feedback=feedback, decided_by=decided_by)
+
+
+def _decide(assignment: Assignment, *, approve: bool, feedback: str, decided_by: str) -> bool:
+    kind = Payment.Kind.APPROVAL if approve else Payment.Kind.REJECTION
+    hit = assignment.hit
+    with transaction.atomic():
+        claimed = Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
+            decision=Decision.APPROVING if approve else Decision.REJECTING,
+            decided_by=decided_by,
+            feedback=feedback,
+            decision_time=timezone.now(),
+            problem="",
+        )
+        if not claimed:
+            return False
+        payment = _ledger_row(
+            assignment=assignment,
+            kind=kind,
+            key=f"{kind}:{assignment.assignment_id}",
+            amount=hit.reward if approve else Decimal("0.00"),
+            fee=assignment_fee(hit.reward, hit.max_assignments or hit.assignments_required)
+            if approve
+            else Decimal("0.00"),
+            reason=feedback,
+            triggered_by=decided_by,
+        )
+    settle(payment)
+    return True
+
+
+# --- bonuses -----------------------------------------------------------------------------------
+def pay_bonus(
+    *, assignment: Assignment, amount: Decimal, reason: str, key: str, triggered_by: str
+) -> Payment:
+    """Pay a bonus to the worker who did `assignment`, once per `key`, ever.
+
+    Calling again with the same key returns the same ledger row (and finishes it if needed).
+    """
+    amount = Decimal(amount).quantize(Decimal("0.01"))
+    if amount <= 0:
+        raise ValueError("A bonus must be at least $0.01.")
+    if not reason.strip():
+        raise ValueError("A bonus needs a reason the worker can read.")
+    with transaction.atomic():
+        payment = _ledger_row(
+            assignment=assignment,
+            kind=Payment.Kind.BONUS,
+            key=f"bonus:{key}",
+            amount=amount,
+            fee=bonus_fee(amount),
+            reason=reason,
+            triggered_by=triggered_by,
+        )
+    return settle(payment)
+
+
+def bonus_row(
+    *, assignment: Assignment, amount: Decimal, reason: str, key: str, triggered_by: str
+) -> Payment:
+    """Write a bonus's ledger row without calling the platform (inside a caller's transaction).
+
+    The caller settles it after commit; `settle_pending` finishes it if the caller dies first.
+    """
+    amount = Decimal(amount).quantize(Decimal("0.01"))
+    return _ledger_row(
+        assignment=assignment,
+        kind=Payment.Kind.BONUS,
+        key=f"bonus:{key}",
+        amount=amount,
+        fee=bonus_fee(amount),
+        reason=reason,
+        triggered_by=triggered_by,
+    )
+
+
+def _ledger_row(
+    *,
+    assignment: Assignment,
+    kind: str,
+    key: str,
+    amount: Decimal,
+    fee: Decimal,
+    reason: str,
+    triggered_by: str,
+) -> Payment:
+    outsourcer = assignment.hit.outsourcer
+    payment, created = Payment.objects.get_or_create(
+        key=key,
+        defaults={
+            "account_id": outsourcer.account_id,
+            "experiment_id": outsourcer.experiment_id,
+            "worker_id": assignment.worker_id,
+            "assignment": assignment,
+            "kind": kind,
+            "token": token_for(key),
+            "amount": amount,
+            "fee": fee,
+            "reason": reason,
+            "triggered_by": triggered_by,
+        },
+    )
+    if not created and payment.status == Payment.Status.FAILED and kind != Payment.Kind.BONUS:
+        # A person decides again after the platform refused: same row, fresh attempt.
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.FAILED).update(
+            status=Payment.Status.PENDING, reason=reason, triggered_by=triggered_by, error=""
+        )
+        payment.refresh_from_db()
+    return payment
+
+
+# --- settling ----------------------------------------------------------------------------------
+def settle(payment: Payment) -> Payment:
+    """Make the platform call for a ledger row, if nobody else is making it. Safe to repeat."""
+    if not _claim(payment):
+        payment.refresh_from_db()
+        return payment
+    payment.refresh_from_db()
+    try:
+        _call_platform(payment)
+    except PlatformError as error:
+        _record_failure(payment, error)
+    else:
+        _record_success(payment)
+    payment.refresh_from_db()
+    return payment
+
+
+def settle_pending(*, limit: int = 500) -> int:
+    """Finish ledger rows left pending (temporary failures) or abandoned mid-call (a crash)."""
+    stale = timezone.now() - SENDING_LEASE
+    waiting = Payment.objects.filter(
+        Q(status=Payment.Status.PENDING) | Q(status=Payment.Status.SENDING, claimed_at__lt=stale)
+    ).order_by("created")[:limit]
+    settled = 0
+    for payment in waiting.select_related("account", "worker", "assignment"):
+        if settle(payment).status == Payment.Status.DONE:
+            settled += 1
+    return settled
+
+
+def retry_failed(payment: Payment, *, triggered_by: str) -> Payment:
+    """A person asks to try a failed payment again (e.g. after topping up the balance)."""
+    Payment.objects.filter(pk=payment.pk, status=Payment.Status.FAILED).update(
+        status=Payment.Status.PENDING, error="", triggered_by=triggered_by
+    )
+    return settle(payment)
+
+
+def _claim(payment: Payment) -> bool:
+    now = timezone.now()
+    claimable = Q(status=Payment.Status.PENDING) | Q(
+        status=Payment.Status.SENDING, claimed_at__lt=now - SENDING_LEASE
+    )
+    return bool(
+        Payment.objects.filter(claimable, pk=payment.pk).update(
+            status=Payment.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def _call_platform(payment: Payment) -> None:
+    platform = platform_for(payment.account)
+    assignment_id = payment.assignment.assignment_id
+    if payment.kind == Payment.Kind.APPROVAL:
+        platform.approve_assignment(assignment_id, feedback=payment.reason)
+    elif payment.kind == Payment.Kind.REJECTION:
+        platform.reject_assignment(assignment_id, feedback=payment.reason)
+    else:
+        if payment.attempts > 1 and _bonus_already_granted(platform, payment):
+            return
+        platform.send_bonus(
+            worker_id=payment.worker.worker_id,
+            assignment_id=assignment_id,
+            amount=payment.amount,
+            reason=payment.reason,
+            unique_request_token=payment.token,
+        )
+
+
+def _bonus_already_granted(platform, payment: Payment) -> bool:
+    """After an attempt with an unknown outcome: did the platform pay it? (Tokens expire after 24 h.)"""
+    granted = platform.list_bonus_payments(assignment_id=payment.assignment.assignment_id)
+    return any(
+        bonus.worker_id == payment.worker.worker_id
+        and bonus.amount == payment.amount
+        and bonus.reason == payment.reason
+        for bonus in granted
+    )
+
+
+def _record_success(payment: Payment) -> None:
+    from workers import scoring
+
+    new_bonuses: list[Payment] = []
+    with transaction.atomic():
+        done = Payment.objects.filter(pk=payment.pk, status=Payment.Status.SENDING).update(
+            status=Payment.Status.DONE, done_at=timezone.now(), error=""
+        )
+        if done and payment.kind != Payment.Kind.BONUS:
+            approved = payment.kind == Payment.Kind.APPROVAL
+            finished = Assignment.objects.filter(
+                pk=payment.assignment_id, decision=Decision.APPROVING if approved else Decision.REJECTING
+            ).update(
+                decision=Decision.APPROVED if approved else Decision.REJECTED,
+                platform_status=Assignment.PlatformStatus.APPROVED
+                if approved
+                else Assignment.PlatformStatus.REJECTED,
+            )
+            if finished:
+                new_bonuses = scoring.record_decision(payment.assignment, approved=approved)
+    logger.info(
+        "payment done", extra={"payment": payment.pk, "kind": payment.kind, "amount": str(payment.amount)}
+    )
+    for bonus in new_bonuses:
+        settle(bonus)
+
+
+def _record_failure(payment: Payment, error: PlatformError) -> None:
+    logger.warning(
+        "payment failed",
+        extra={
+            "payment": payment.pk,
+            "kind": payment.kind,
+            "permanent": error.permanent,
+            "error": str(error),
+        },
+    )
+    if not error.permanent:
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.SENDING).update(
+            status=Payment.Status.PENDING, error=str(error)
+        )
+        return
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.SENDING).update(
+            status=Payment.Status.FAILED, error=str(error)
+        )
+        if payment.kind != Payment.Kind.BONUS:
+            verb = "approve" if payment.kind == Payment.Kind.APPROVAL else "reject"
+            Assignment.objects.filter(
+                pk=payment.assignment_id, decision__in=[Decision.APPROVING, Decision.REJECTING]
+            ).update(decision=Decision.UNDECIDED, problem=f"The platform refused to {verb} it: {error}")
+
+
+def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
+    """The platform decided on its own (auto-approval): record the money and the scores once."""
+    kind = Payment.Kind.APPROVAL if approved else Payment.Kind.REJECTION
+    hit = assignment.hit
+    from workers import scoring
+
+    with transaction.atomic():
+        claimed = Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
+            decision=Decision.APPROVED if approved else Decision.REJECTED,
+            decided_by="platform (automatic)",
+            decision_time=timezone.now(),
+        )
+        if not claimed:
+            return False
+        payment = _ledger_row(
+            assignment=assignment,
+            kind=kind,
+            key=f"{kind}:{assignment.assignment_id}",
+            amount=hit.reward if approved else Decimal("0.00"),
+            fee=assignment_fee(hit.reward, hit.max_assignments or hit.assignments_required)
+            if approved
+            else Decimal("0.00"),
+            reason="Decided by the platform (automatic approval).",
+            triggered_by="platform",
+        )
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.DONE, done_at=timezone.now())
+        bonuses = scoring.record_decision(assignment, approved=approved)
+    for bonus in bonuses:
+        settle(bonus)
+    return True

@@ -1,0 +1,255 @@
+"""Worker qualifications: quality score, streaks, early bird, totals; achievements; bans.
+
+Scores are kept here, per platform account, with their history, and synced to the platform
+as qualification types (`sync_qualifications`), which is what lets MTurk refuse a worker
+whose Quality Score fell to the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from hits.models import Assignment, PlatformAccount
+from hits.platforms import PlatformError, QualificationRequirement, platform_for
+from workers import achievements
+from workers.models import (
+    Achievement,
+    Block,
+    Payment,
+    Qualification,
+    QualificationChange,
+    QualificationType,
+    Worker,
+    WorkerQualification,
+)
+
+logger = logging.getLogger(__name__)
+
+QUALITY_START = 36
+QUALITY_APPROVED = +1
+QUALITY_REJECTED = -9
+DEFAULT_QUALITY_THRESHOLD = 0
+EARLY_BIRD_WINDOW = timedelta(minutes=12)
+#: how long a worker whose Quality Score fell must wait before asking for it again
+QUALITY_RETRY_DELAY_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class QualificationInfo:
+    start: int
+    description: str
+
+
+QUALIFICATIONS: dict[str, QualificationInfo] = {
+    Qualification.QUALITY_SCORE: QualificationInfo(
+        QUALITY_START,
+        "The quality of your work for this requester: +1 per approved HIT, -9 per rejected one.",
+    ),
+    Qualification.APPROVAL_STREAK: QualificationInfo(0, "Approved HITs in a row for this requester."),
+    Qualification.HITS_APPROVED: QualificationInfo(0, "HITs approved by this requester."),
+    Qualification.EARLY_BIRD: QualificationInfo(0, "HITs submitted within 12 minutes of being posted."),
+    Qualification.TOTAL_HITS: QualificationInfo(0, "HITs completed for this requester."),
+}
+
+
+def qualification_name(account: PlatformAccount, qualification: str) -> str:
+    """The platform name of a qualification type: unique per researcher account."""
+    return f"crowdhr {Qualification(qualification).label} ({account.owner.get_username()})"
+
+
+# --- changing scores ---------------------------------------------------------------------------
+def record_decision(assignment: Assignment, *, approved: bool) -> list[Payment]:
+    """Update the worker's scores for one decided assignment; returns new achievement bonuses.
+
+    Runs inside the transaction that marks the assignment decided, so it happens exactly once.
+    The bonuses are ledger rows; the caller settles them after commit.
+    """
+    account = assignment.hit.outsourcer.account
+    scores = _locked_scores(account, assignment.worker)
+    verb = "approved" if approved else "rejected"
+    reason = f"{verb} assignment {assignment.assignment_id}"
+    _change(scores[Qualification.TOTAL_HITS], +1, reason, assignment)
+    _change(
+        scores[Qualification.QUALITY_SCORE],
+        QUALITY_APPROVED if approved else QUALITY_REJECTED,
+        reason,
+        assignment,
+    )
+    if approved:
+        _change(scores[Qualification.HITS_APPROVED], +1, reason, assignment)
+        _change(scores[Qualification.APPROVAL_STREAK], +1, reason, assignment)
+        if is_early_bird(assignment):
+            _change(
+                scores[Qualification.EARLY_BIRD], +1, "submitted within 12 minutes of posting", assignment
+            )
+    else:
+        _set(scores[Qualification.APPROVAL_STREAK], 0, reason, assignment)
+    return award_achievements(account, assignment, scores)
+
+
+def is_early_bird(assignment: Assignment) -> bool:
+    if not assignment.submit_time:
+        return False
+    return assignment.submit_time - assignment.hit.create_date <= EARLY_BIRD_WINDOW
+
+
+def _locked_scores(account: PlatformAccount, worker: Worker) -> dict[str, WorkerQualification]:
+    existing = {q.qualification for q in WorkerQualification.objects.filter(account=account, worker=worker)}
+    missing = [
+        WorkerQualification(account=account, worker=worker, qualification=name, value=info.start)
+        for name, info in QUALIFICATIONS.items()
+        if name not in existing
+    ]
+    if missing:
+        WorkerQualification.objects.bulk_create(missing, ignore_conflicts=True)
+    rows = WorkerQualification.objects.select_for_update().filter(account=account, worker=worker)
+    return {row.qualification: row for row in rows}
+
+
+def _change(row: WorkerQualification, delta: int, reason: str, assignment: Assignment | None = None) -> None:
+    _set(row, row.value + delta, reason, assignment)
+
+
+def _set(row: WorkerQualification, value: int, reason: str, assignment: Assignment | None = None) -> None:
+    if row.value == value:
+        return
+    QualificationChange.objects.create(
+        qualification=row, old_value=row.value, new_value=value, reason=reason[:255], assignment=assignment
+    )
+    row.value = value
+    row.save(update_fields=["value", "updated"])
+
+
+def scores_of(account: PlatformAccount, worker: Worker) -> dict[str, int]:
+    """The worker's current scores on this account (start values for ones never changed)."""
+    current = {info: q.start for info, q in QUALIFICATIONS.items()}
+    current.update(
+        WorkerQualification.objects.filter(account=account, worker=worker).values_list(
+            "qualification", "value"
+        )
+    )
+    return current
+
+
+# --- achievements ------------------------------------------------------------------------------
+def award_achievements(
+    account: PlatformAccount, assignment: Assignment, scores: dict[str, WorkerQualification]
+) -> list[Payment]:
+    """Achievement levels newly reached, each with its bonus ledger row (paid once, ever)."""
+    from workers.payments import bonus_row
+
+    bonuses: list[Payment] = []
+    worker = assignment.worker
+    for track in achievements.TRACKS:
+        reached = track.levels_reached(scores[track.qualification].value)
+        if not reached:
+            continue
+        have = set(
+            Achievement.objects.filter(account=account, worker=worker, track=track.qualification).values_list(
+                "level", flat=True
+            )
+        )
+        for level in reached:
+            if level.number in have:
+                continue
+            bonus = bonus_row(
+                assignment=assignment,
+                amount=level.bonus,
+                reason=f"Achievement reached: {level.name}. Thank you for your work!",
+                key=f"achievement:{account.pk}:{worker.worker_id}:{track.qualification}:{level.number}",
+                triggered_by="achievements",
+            )
+            Achievement.objects.create(
+                account=account,
+                worker=worker,
+                track=track.qualification,
+                level=level.number,
+                name=level.name,
+                score=level.threshold,
+                bonus=bonus,
+            )
+            bonuses.append(bonus)
+    return bonuses
+
+
+# --- bans and blocks ---------------------------------------------------------------------------
+@transaction.atomic
+def ban_worker(account: PlatformAccount, worker: Worker, *, reason: str, by: str) -> Block:
+    """Set the worker's Quality Score to 0: they cannot take our HITs until the retry delay passes."""
+    row = _locked_scores(account, worker)[Qualification.QUALITY_SCORE]
+    _set(row, 0, f"banned by {by}: {reason}")
+    return Block.objects.create(account=account, worker=worker, kind=Block.Kind.BAN, reason=reason)
+
+
+@transaction.atomic
+def unban_worker(account: PlatformAccount, worker: Worker, *, by: str) -> int:
+    """Give back the Quality Score the worker had before the ban; returns bans lifted."""
+    row = _locked_scores(account, worker)[Qualification.QUALITY_SCORE]
+    ban_change = row.history.filter(reason__startswith="banned by").first()
+    restored = ban_change.old_value if ban_change and ban_change.old_value is not None else QUALITY_START
+    _set(row, max(restored, DEFAULT_QUALITY_THRESHOLD + 1), f"unbanned by {by}")
+    return Block.objects.filter(
+        account=account, worker=worker, kind=Block.Kind.BAN, lifted__isnull=True
+    ).update(lifted=timezone.now())
+
+
+# --- the platform's copy -----------------------------------------------------------------------
+def qualification_type_id(account: PlatformAccount, qualification: str) -> str:
+    """The platform id of one of our qualification types, created on first use per account."""
+    known = QualificationType.objects.filter(account=account, qualification=qualification).first()
+    if known:
+        return known.platform_id
+    info = QUALIFICATIONS[qualification]
+    is_quality = qualification == Qualification.QUALITY_SCORE
+    platform_id = platform_for(account).ensure_qualification_type(
+        name=qualification_name(account, qualification),
+        description=info.description,
+        retry_delay_seconds=QUALITY_RETRY_DELAY_SECONDS if is_quality else None,
+        auto_granted_value=QUALITY_START if is_quality else None,
+    )
+    row, _ = QualificationType.objects.get_or_create(
+        account=account, qualification=qualification, defaults={"platform_id": platform_id}
+    )
+    return row.platform_id
+
+
+def quality_requirement(
+    account: PlatformAccount, threshold: int = DEFAULT_QUALITY_THRESHOLD
+) -> QualificationRequirement:
+    """What every HIT requires: a Quality Score above the threshold (a ban, score 0, fails it)."""
+    return QualificationRequirement(
+        qualification_type_id=qualification_type_id(account, Qualification.QUALITY_SCORE),
+        comparator="GreaterThan",
+        integer_values=(threshold,),
+        actions_guarded="Accept",
+    )
+
+
+def sync_qualifications(*, account: PlatformAccount | None = None, limit: int = 1000) -> int:
+    """Send changed scores to the platform; returns how many were synced. Safe to repeat."""
+    rows = WorkerQualification.objects.unsynced().select_related("account", "worker")
+    if account is not None:
+        rows = rows.filter(account=account)
+    synced = 0
+    platforms: dict[int, object] = {}
+    for row in rows.order_by("account_id", "worker_id")[:limit]:
+        platform = platforms.setdefault(row.account_id, platform_for(row.account))
+        try:
+            type_id = qualification_type_id(row.account, row.qualification)
+            platform.set_qualification_score(type_id, row.worker.worker_id, row.value)
+        except PlatformError as error:
+            logger.warning(
+                "qualification sync failed", extra={"worker": row.worker.worker_id, "error": str(error)}
+            )
+            if not error.permanent:
+                break
+            continue
+        synced += WorkerQualification.objects.filter(pk=row.pk, value=row.value).update(
+            synced_value=row.value
+        )
+    return synced
