@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from workers.achievements import RATE_PER_HIT, TRACKS, track_for
 from workers.models import Qualification
@@ -10,7 +11,7 @@ def test_bonuses_grow_in_size_and_spacing_at_a_rate_rising_to_the_constant():
     track = track_for(Qualification.HITS_APPROVED)
     levels = [track.level(n) for n in range(1, len(track.thresholds) + 1)]
     assert [level.bonus for level in levels] == sorted(level.bonus for level in levels)
-    gaps = [b.threshold - a.threshold for a, b in zip(levels, levels[1:], strict=False)]
+    gaps = [b.threshold - a.threshold for a, b in pairwise(levels)]
     assert gaps == sorted(gaps)
     rates = [
         level.bonus / (level.threshold - (levels[i - 1].threshold if i else 0))
