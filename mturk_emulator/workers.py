@@ -42,11 +42,14 @@ class WorkRefused(Exception):
 
 
 def worker_id_from_name(name: str) -> str:
-    """A valid MTurk worker id from what a person typed: "alice 2" becomes "AALICE2"."""
+    """A valid MTurk worker id from what a person typed: "alice 2" becomes "AALICE2", "AW1" stays."""
+    name = name.strip()
+    if WORKER_ID.match(name) and len(name) <= 64:
+        return name
     cleaned = re.sub(r"[^A-Z0-9]", "", name.upper())[:63]
     if not cleaned:
         raise WorkRefused("A worker name needs at least one letter or digit.")
-    return cleaned if WORKER_ID.match(cleaned) else f"A{cleaned}"[:64]
+    return f"A{cleaned}"
 
 
 def ensure_worker(worker_id: str) -> SimulatedWorker:
