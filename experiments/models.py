@@ -42,6 +42,12 @@ class Experiment(models.Model):
     assignments_required = models.PositiveIntegerField(default=3, help_text="Workers per item.")
     agreements_required = models.PositiveIntegerField(default=2, help_text="Workers who must agree.")
     qualification_requirements = models.JSONField(default=list, blank=True)
+    quality_threshold = models.IntegerField(
+        default=0, help_text="Workers need a Quality Score above this to take the HITs (a ban sets 0)."
+    )
+    items_file = models.FileField(
+        upload_to="batches/", blank=True, help_text="Batches: a CSV file, one item per row, columns as placeholders."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()
