@@ -23,7 +23,7 @@ from django.db.models import F
 from mturk_emulator.models import FaultSettings, ScheduledFault
 from mturk_emulator.protocol import MTurkError, ServiceFault, ServiceUnavailable, ThrottlingError
 
-KINDS = ("throttle", "unavailable", "fault", "lose_answer")
+KINDS = tuple(ScheduledFault.KINDS)
 LOSE_ANSWER = "lose_answer"
 
 
@@ -38,9 +38,11 @@ def set_faults(
     seed: int | None = None,
 ) -> FaultSettings:
     """Make each requester call fail with these probabilities (only `operations`, if given)."""
-    for name, value in {"throttle": throttle, "unavailable": unavailable, "fault": fault}.items():
+    rates = {"throttle": throttle, "unavailable": unavailable, "fault": fault, "lose_answer": lose_answer}
+    for name, value in rates.items():
         _check_probability(name, value)
-    _check_probability("lose_answer", lose_answer)
+    if sum(rates.values()) > 1:
+        raise ValueError("the fault probabilities add up to more than 1")
     if latency_ms < 0:
         raise ValueError("latency_ms cannot be negative")
     settings, _ = FaultSettings.objects.update_or_create(

@@ -110,7 +110,7 @@ class HIT(models.Model):
     created_with_assignments = models.PositiveIntegerField()
     question = models.TextField(blank=True, default="")
     question_kind = models.CharField(max_length=32, blank=True, default="")
-    external_url = models.URLField(max_length=2000, blank=True, default="")
+    external_url = models.CharField(max_length=2000, blank=True, default="")
     frame_height = models.PositiveIntegerField(default=0)
     html_content = models.TextField(blank=True, default="")
     hit_layout_id = models.CharField(max_length=64, blank=True, default="")
@@ -333,8 +333,10 @@ class FaultSettings(models.Model):
 class ScheduledFault(models.Model):
     """A deterministic fault: fail the next `remaining` calls of `operation` ("*" for any)."""
 
+    KINDS = ["throttle", "unavailable", "fault", "lose_answer"]
+
     operation = models.CharField(max_length=64, default="*")
-    kind = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16, choices=[(kind, kind) for kind in KINDS])
     remaining = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(default=timezone.now)
 
