@@ -333,7 +333,10 @@ class MTurk(Platform):
             if error.permanent:
                 return None
             raise
-        return answer["Qualification"].get("IntegerValue")
+        qualification = answer["Qualification"]
+        if qualification.get("Status", "Granted") != "Granted":
+            return None  # revoked: the worker no longer holds it
+        return qualification.get("IntegerValue")
 
     def remove_qualification(self, qualification_type_id: str, worker_id: str, *, reason: str = "") -> None:
         self._call(
