@@ -8,7 +8,34 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from crowdhr.secrets import EncryptedTextField
 from hits.models import OwnedQuerySet
+
+
+class OtreeSite(models.Model):
+    """A researcher's oTree server, reached through its REST API with its REST key."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="otree_sites")
+    name = models.CharField(max_length=100)
+    url = models.URLField(help_text="The server's address, e.g. https://my-study.herokuapp.com")
+    rest_key = EncryptedTextField(blank=True, help_text="The server's OTREE_REST_KEY.")
+    otree_version = models.CharField(max_length=40, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "oTree site"
+        unique_together = [("owner", "name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def client(self):
+        """The REST client for this server (the only way crowdhr talks to it)."""
+        from experiments.otree import OtreeClient
+
+        return OtreeClient(self.url, self.rest_key or "")
 
 
 class Experiment(models.Model):
@@ -46,11 +73,122 @@ class Experiment(models.Model):
         default=0, help_text="Workers need a Quality Score above this to take the HITs (a ban sets 0)."
     )
     items_file = models.FileField(
-        upload_to="batches/", blank=True, help_text="Batches: a CSV file, one item per row, columns as placeholders."
+        upload_to="batches/",
+        blank=True,
+        help_text="Batches: a CSV file, one item per row, columns as placeholders.",
     )
+    # oTree studies
+    otree_site = models.ForeignKey(
+        OtreeSite, null=True, blank=True, on_delete=models.PROTECT, related_name="experiments"
+    )
+    session_config_name = models.CharField(max_length=100, blank=True, help_text="oTree session config.")
+    num_participants = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Participants in the oTree session."
+    )
+    session_config_fields = models.JSONField(
+        default=dict, blank=True, help_text='Modified session config fields, e.g. {"participation_fee": 1}.'
+    )
+    assignments_to_post = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Assignments to post on MTurk (default: the number of participants)."
+    )
+    exclude_previous_participants = models.BooleanField(
+        default=True, help_text="Workers who took part in this study cannot accept its HITs again."
+    )
+    reject_unfinished = models.BooleanField(
+        default=False,
+        help_text="Reject submissions of workers who did not finish in oTree (else a person decides).",
+    )
+    unfinished_feedback = models.TextField(
+        blank=True,
+        default="We could not find a finished session of yours in this study.",
+        help_text="What a rejected worker reads.",
+    )
+    pay_bonuses_automatically = models.BooleanField(
+        default=True, help_text="Pay each worker's oTree payoff as a bonus when the assignment is approved."
+    )
+    otree_session_code = models.CharField(max_length=64, blank=True, editable=False)
+    otree_session_wide_url = models.URLField(max_length=500, blank=True, editable=False)
+    otree_admin_url = models.URLField(max_length=500, blank=True, editable=False)
+    previous_participants_qualification_id = models.CharField(max_length=64, blank=True, editable=False)
+    publishing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_otree(self) -> bool:
+        return self.kind == self.Kind.OTREE
+
+    @property
+    def assignments_wanted(self) -> int:
+        """How many assignments publishing posts: the exact number asked for, else one per participant."""
+        return self.assignments_to_post or self.num_participants or 0
+
+    @property
+    def outsourcer_target(self) -> str:
+        return f"experiment:{self.pk}"
+
+
+class ParticipantQuerySet(OwnedQuerySet):
+    owner_path = "experiment__owner"
+
+
+class Participant(models.Model):
+    """A worker's one place in an oTree study: the same on every visit, labelled with the worker id."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="participants")
+    worker_id = models.CharField(max_length=64)
+    assignment_id = models.CharField(max_length=64, blank=True, help_text="The latest assignment seen.")
+    hit_id = models.CharField(max_length=64, blank=True)
+    turk_submit_to = models.CharField(max_length=200, blank=True)
+    verified = models.BooleanField(default=False, help_text="The platform confirmed the assignment's worker.")
+    excluded = models.BooleanField(default=False, help_text="Told to return the HIT; nothing is recorded.")
+    excluded_reason = models.CharField(max_length=255, blank=True)
+    payoff = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    landed_at = models.DateTimeField(null=True, blank=True)
+    redirected_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="oTree confirmed the worker finished."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "worker_id"], name="one_participant_per_worker")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} in {self.experiment}"
+
+    @property
+    def label(self) -> str:
+        """The oTree participant label: the worker id, so landing needs no oTree call."""
+        return self.worker_id
+
+    @property
+    def is_done(self) -> bool:
+        """Submitted work (or excluded): such a worker is asked to return any further HIT."""
+        return self.excluded or self.submitted_at is not None
+
+
+class Visit(models.Model):
+    """One arrival of a worker on the landing page, with what their browser told us."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="visits")
+    assignment_id = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=500, blank=True)
+    screen = models.CharField(max_length=30, blank=True, help_text="Screen resolution, e.g. 1920x1080.")
+    landed_at = models.DateTimeField()
+    redirected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["landed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.participant.worker_id} at {self.landed_at:%Y-%m-%d %H:%M:%S}"
