@@ -114,14 +114,16 @@ def hit_status(hit: HIT, counts: HitCounts | None = None, now: datetime | None =
 def process_due(now: datetime | None = None) -> None:
     """Apply everything MTurk would have done by `now`: abandon overdue work, auto-approve, refund."""
     now = now or timezone.now()
+    overdue = Assignment.objects.filter(status=Assignment.ACCEPTED, deadline__lte=now)
+    approvable = Assignment.objects.filter(status=Assignment.SUBMITTED, auto_approval_time__lte=now)
+    expired = _expired_hits_holding_unused_money(now)
+    # Most calls find nothing due: stay read-only then, so readers never queue for the write lock.
+    if not (expired or overdue.exists() or approvable.exists()):
+        return
     with transaction.atomic():
-        Assignment.objects.filter(status=Assignment.ACCEPTED, deadline__lte=now).update(
-            status=Assignment.ABANDONED
-        )
-        Assignment.objects.filter(status=Assignment.SUBMITTED, auto_approval_time__lte=now).update(
-            status=Assignment.APPROVED, approval_time=F("auto_approval_time")
-        )
-        for hit in _expired_hits_holding_unused_money(now):
+        overdue.update(status=Assignment.ABANDONED)
+        approvable.update(status=Assignment.APPROVED, approval_time=F("auto_approval_time"))
+        for hit in expired:
             _refund_unused_slots(hit)
 
 

@@ -469,6 +469,13 @@ def delete_hit(account: Account, params: Params) -> Result:
             "called for a Reviewable HIT whose submitted assignments are all decided.",
             "AWS.MechanicalTurk.InvalidHITState",
         )
+    status = lifecycle.hit_status(hit, counts)
+    if status not in {"Reviewable", "Reviewing"}:
+        raise RequestError(
+            f"Hit {hit.hit_id} is {status}: this operation can be called with a status of: Reviewable. "
+            "Expire it first (UpdateExpirationForHIT with a past date).",
+            "AWS.MechanicalTurk.InvalidHITState",
+        )
     now = timezone.now()
     hit.expiration = min(hit.expiration, now)
     hit.disposed = True

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escapejs
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -224,7 +224,7 @@ def hit_html(request: HttpRequest, hit_id: str) -> HttpResponse:
         return _problem(request, f"There is no HTML question for HIT {hit_id}.", 404)
     submit_url = request.build_absolute_uri(reverse("mturk_emulator:external_submit"))
     content = _MTURK_SUBMIT_URLS.sub(submit_url, hit.html_content)
-    assignment_id = escape(request.GET.get("assignmentId", PREVIEW_ASSIGNMENT))
+    assignment_id = escapejs(request.GET.get("assignmentId", PREVIEW_ASSIGNMENT))
     # HTMLQuestion pages expect MTurk to fill the hidden assignmentId field.
     filler = (
         "<script>document.addEventListener('DOMContentLoaded',function(){"

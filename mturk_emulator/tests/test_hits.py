@@ -222,7 +222,7 @@ def test_additional_assignments_token_is_used_once(mturk, create_hit):
     assert mturk.get_hit(HITId=hit["HITId"])["HIT"]["MaxAssignments"] == 4
 
 
-def test_delete_is_refused_while_work_is_pending_or_undecided(mturk, create_hit):
+def test_delete_is_refused_while_work_is_pending_undecided_or_open(mturk, create_hit):
     hit = create_hit(MaxAssignments=2)
     assignment_id = workers.accept(hit["HITId"], "AWORKER1")
 
@@ -235,6 +235,11 @@ def test_delete_is_refused_while_work_is_pending_or_undecided(mturk, create_hit)
         mturk.delete_hit(HITId=hit["HITId"])
 
     mturk.reject_assignment(AssignmentId=assignment_id, RequesterFeedback="Not a dog.")
+    with pytest.raises(ClientError) as excinfo:
+        mturk.delete_hit(HITId=hit["HITId"])  # still Assignable: one slot open
+    assert "Assignable" in error_of(excinfo)[2]
+
+    mturk.update_expiration_for_hit(HITId=hit["HITId"], ExpireAt=datetime(2015, 1, 1, tzinfo=UTC))
     mturk.delete_hit(HITId=hit["HITId"])
     assert mturk.get_hit(HITId=hit["HITId"])["HIT"]["HITStatus"] == "Disposed"
 
