@@ -7,6 +7,7 @@ from crowdhr import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("study/", include("experiments.urls")),
     path("", views.home, name="home"),
 ]
 

@@ -1,0 +1,623 @@
+"""Writes on experiments: oTree sites, publishing a study, its HITs, participants, bonuses, messages.
+
+Admin actions, views and the review worker call these. Every function takes keyword arguments and
+says who acted (`by`). oTree is reached only through `experiments.otree`, MTurk only through
+`hits.platforms` and `hits.services`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from experiments.models import Experiment, OtreeSite, Participant, Visit
+from experiments.otree import OtreeError, OtreeParticipant
+from hits import services as hit_services
+from hits.fees import assignment_fee, bonus_fee, micro_batches
+from hits.models import HIT, Assignment, Outsourcer
+from hits.platforms import PlatformError, platform_for
+from hits.services import HitSettings, ServiceError
+from workers import payments
+from workers.models import Message, Payment, Worker
+
+logger = logging.getLogger(__name__)
+
+TASK_TYPE = "otree_study"
+PUBLISH_LEASE = timedelta(minutes=5)
+BONUS_CURRENCY = "USD"
+NOTIFY_LIMIT = 100
+
+__all__ = ["ServiceError"]
+
+
+class OtreeUnavailable(ServiceError):
+    """oTree did not answer (or refused); the message says which server and why."""
+
+
+# --- oTree sites ---------------------------------------------------------------------------------
+def otree_site_check(*, url: str, rest_key: str) -> str:
+    """The oTree version the server at `url` runs; ServiceError in the researcher's words otherwise."""
+    from experiments.otree import OtreeClient
+
+    try:
+        return OtreeClient(url, rest_key, timeout=5).version()
+    except OtreeError as error:
+        raise ServiceError(_otree_problem(url, error)) from error
+    except (KeyError, TypeError) as error:
+        raise ServiceError(f"{url} answered, but not like an oTree server (/api/otree_version).") from error
+
+
+def session_config_names(*, site: OtreeSite) -> list[tuple[str, str]]:
+    """(name, display name) of every session config the site offers."""
+    try:
+        configs = site.client().session_configs()
+    except OtreeError as error:
+        raise OtreeUnavailable(_otree_problem(site.url, error)) from error
+    return [(c["name"], c.get("display_name") or c["name"]) for c in configs]
+
+
+def _otree_problem(url: str, error: OtreeError) -> str:
+    if "HTTP 401" in error.message or "HTTP 403" in error.message:
+        return f"The oTree server at {url} refused the REST key (check OTREE_REST_KEY on the server)."
+    if "HTTP 404" in error.message:
+        return f"{url} has no oTree REST API (is it an oTree 5 or 6 server, and the address right?)."
+    return f"The oTree server at {url} does not answer: {error.message}"
+
+
+# --- publishing -------------------------------------------------------------------------------
+def landing_url(experiment: Experiment) -> str:
+    """crowdhr's landing page for the study: the ExternalQuestion's address."""
+    return settings.SITE_URL + reverse("experiments:landing", args=[experiment.pk])
+
+
+def done_url(experiment: Experiment) -> str:
+    """Where the last oTree page sends the worker (passed to oTree as `crowdhr_done_url`)."""
+    return settings.SITE_URL + reverse("experiments:done", args=[experiment.pk])
+
+
+@dataclass(frozen=True)
+class PublishCost:
+    """What publishing (or adding participants) costs before any bonus."""
+
+    assignments: int
+    batches: list[int]
+    reward: Decimal
+    rewards: Decimal
+    fees: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.rewards + self.fees
+
+
+def publish_cost(*, experiment: Experiment, assignments: int | None = None) -> PublishCost:
+    """Rewards plus MTurk's fees for posting `assignments` (default: what publishing posts)."""
+    count = experiment.assignments_wanted if assignments is None else assignments
+    batches = micro_batches(count)
+    reward = Decimal(experiment.reward)
+    fees = sum((assignment_fee(reward, size) * size for size in batches), Decimal("0.00"))
+    return PublishCost(count, batches, reward, reward * count, fees)
+
+
+def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
+    """Publish a study: create its oTree session, then post its HITs in micro-batches of at most 9.
+
+    Safe to repeat after a crash: a session already created is reused and HIT creation tokens
+    derive from the study's Outsourcer and batch number. A study already published is refused.
+    Batches of questions are published by `experiments.batches`.
+    """
+    if experiment.kind == Experiment.Kind.BATCH:
+        from experiments.batches import batch_publish
+
+        return batch_publish(experiment=experiment, by=by)
+    _check_publishable(experiment)
+    if Outsourcer.objects.filter(experiment=experiment, target=experiment.outsourcer_target).exists():
+        raise ServiceError(f"{experiment} is published already; add participants to post more HITs.")
+    _claim_publishing(experiment)
+    try:
+        _create_otree_session(experiment)
+        requirements = _study_requirements(experiment)
+        outsourcer = hit_services.outsourcer_create(
+            owner=experiment.owner,
+            account=experiment.account,
+            task_type=TASK_TYPE,
+            target=experiment.outsourcer_target,
+            inputs={"url": landing_url(experiment)},
+            task_config={"experiment_id": experiment.pk, "quality_threshold": experiment.quality_threshold},
+            settings=_hit_settings(experiment, experiment.assignments_wanted, requirements),
+            experiment=experiment,
+            by=by,
+            batch_sizes=micro_batches(experiment.assignments_wanted),
+        )
+    finally:
+        Experiment.objects.filter(pk=experiment.pk).update(publishing_since=None)
+    Experiment.objects.filter(pk=experiment.pk).update(published_at=timezone.now())
+    experiment.refresh_from_db()
+    logger.info("study published", extra={"experiment": experiment.pk, "by": by})
+    return outsourcer
+
+
+def _check_publishable(experiment: Experiment) -> None:
+    missing = [
+        label
+        for label, value in (
+            ("an oTree site", experiment.otree_site_id),
+            ("a session config", experiment.session_config_name),
+            ("a number of participants", experiment.num_participants),
+        )
+        if not value
+    ]
+    if missing:
+        raise ServiceError(f"{experiment} cannot be published without {', '.join(missing)}.")
+    if experiment.assignments_wanted > experiment.num_participants:
+        raise ServiceError(
+            f"{experiment} would post {experiment.assignments_wanted} assignments for an oTree session "
+            f"of {experiment.num_participants} participants."
+        )
+
+
+def _claim_publishing(experiment: Experiment) -> None:
+    """One publish at a time per study; a publish that died holds the claim for a few minutes only."""
+    now = timezone.now()
+    free = Q(publishing_since__isnull=True) | Q(publishing_since__lt=now - PUBLISH_LEASE)
+    if not Experiment.objects.filter(free, pk=experiment.pk).update(publishing_since=now):
+        raise ServiceError(f"{experiment} is being published right now.")
+
+
+def _create_otree_session(experiment: Experiment) -> None:
+    """Create the study's oTree session once; its code and session-wide link are kept."""
+    experiment.refresh_from_db()
+    if experiment.otree_session_code:
+        return
+    fields = {**(experiment.session_config_fields or {}), "crowdhr_done_url": done_url(experiment)}
+    try:
+        session = experiment.otree_site.client().create_session(
+            experiment.session_config_name, experiment.num_participants, modified_session_config_fields=fields
+        )
+    except OtreeError as error:
+        raise OtreeUnavailable(_otree_problem(experiment.otree_site.url, error)) from error
+    Experiment.objects.filter(pk=experiment.pk).update(
+        otree_session_code=session.code,
+        otree_session_wide_url=session.session_wide_url,
+        otree_admin_url=session.admin_url,
+    )
+    experiment.refresh_from_db()
+
+
+def _study_requirements(experiment: Experiment) -> list[dict[str, Any]]:
+    """The researcher's qualification requirements, plus "not a previous participant" if wanted."""
+    requirements = list(experiment.qualification_requirements or [])
+    if experiment.exclude_previous_participants:
+        requirements.append(
+            {
+                "QualificationTypeId": previous_participants_qualification(experiment),
+                "Comparator": "DoesNotExist",
+                "ActionsGuarded": "DiscoverPreviewAndAccept",
+            }
+        )
+    return requirements
+
+
+def previous_participants_qualification(experiment: Experiment) -> str:
+    """The MTurk qualification type given to every worker who took part in the study."""
+    if experiment.previous_participants_qualification_id:
+        return experiment.previous_participants_qualification_id
+    try:
+        type_id = platform_for(experiment.account).ensure_qualification_type(
+            name=f"crowdhr study {experiment.pk} participant",
+            description=f"Took part in the study \u201c{experiment.title[:100]}\u201d.",
+        )
+    except PlatformError as error:
+        raise ServiceError(f"MTurk refused the study's participant qualification: {error}") from error
+    Experiment.objects.filter(pk=experiment.pk).update(previous_participants_qualification_id=type_id)
+    experiment.previous_participants_qualification_id = type_id
+    return type_id
+
+
+def _hit_settings(
+    experiment: Experiment, assignments: int, requirements: list[dict[str, Any]]
+) -> HitSettings:
+    return HitSettings(
+        title=experiment.title,
+        description=experiment.description,
+        reward=experiment.reward,
+        keywords=experiment.keywords,
+        duration_seconds=experiment.duration_seconds,
+        lifetime_seconds=experiment.lifetime_seconds,
+        auto_approval_delay_seconds=experiment.auto_approval_delay_seconds,
+        assignments_required=assignments,
+        agreements_required=1,
+        qualification_requirements=tuple(requirements),
+        quality_threshold=experiment.quality_threshold,
+    )
+
+
+def study_outsourcer(experiment: Experiment) -> Outsourcer:
+    outsourcer = Outsourcer.objects.filter(experiment=experiment, target=experiment.outsourcer_target).first()
+    if outsourcer is None:
+        raise ServiceError(f"{experiment} is not published yet.")
+    return outsourcer
+
+
+def experiment_add_participants(*, experiment: Experiment, count: int, by: str) -> list[HIT]:
+    """Post `count` more assignments as new micro-batches (a HIT of 9 or fewer never grows past 9).
+
+    The oTree session must have that many unused places: oTree cannot add participants over REST.
+    """
+    if count < 1:
+        raise ServiceError("Add at least one participant.")
+    outsourcer = study_outsourcer(experiment)
+    places_used = Participant.objects.filter(experiment=experiment).count()
+    places_left = (experiment.num_participants or 0) - places_used
+    if count > places_left:
+        raise ServiceError(
+            f"The oTree session of {experiment} has {max(places_left, 0)} unused place(s) of "
+            f"{experiment.num_participants}; create a new study with a larger session for more."
+        )
+    last = outsourcer.hits.order_by("-batch_number").first()
+    hits = hit_services.hits_create(
+        outsourcer=outsourcer,
+        settings=_hit_settings(experiment, count, _study_requirements(experiment)),
+        batch_sizes=micro_batches(count),
+        first_batch=(last.batch_number + 1) if last else 1,
+    )
+    if not outsourcer.active:
+        Outsourcer.objects.filter(pk=outsourcer.pk).update(active=True)
+    HIT.objects.filter(pk__in=[hit.pk for hit in hits]).update(active=True)
+    logger.info("participants added", extra={"experiment": experiment.pk, "count": count, "by": by})
+    return hits
+
+
+def experiment_change_expiration(*, experiment: Experiment, expire_at: datetime, by: str) -> int:
+    """Move the expiration of every live HIT of the study; returns how many HITs moved."""
+    outsourcer = study_outsourcer(experiment)
+    platform = platform_for(experiment.account)
+    moved = 0
+    now = timezone.now()
+    for hit in outsourcer.hits.filter(status=HIT.Status.LIVE):
+        try:
+            platform.update_expiration(hit.hit_id, expire_at)
+        except PlatformError as error:
+            raise ServiceError(f"MTurk refused to move HIT {hit.hit_id}: {error}") from error
+        HIT.objects.filter(pk=hit.pk).update(expiration=expire_at, expired=expire_at <= now)
+        moved += 1
+    return moved
+
+
+def experiment_expire(*, experiment: Experiment, by: str) -> int:
+    """No new worker can accept the study's HITs; submitted work is still reviewed."""
+    return experiment_change_expiration(experiment=experiment, expire_at=timezone.now(), by=by)
+
+
+# --- the worker's way --------------------------------------------------------------------------
+class WrongWorker(ServiceError):
+    """The platform says the assignment belongs to another worker."""
+
+
+class WrongHit(ServiceError):
+    """The HIT is not one of the study's."""
+
+
+@dataclass
+class Landing:
+    """What happened when a worker landed: their place (None when refused) and why not."""
+
+    participant: Participant | None
+    visit: Visit | None = None
+    refusal: str = ""
+
+
+def participant_land(
+    *,
+    experiment: Experiment,
+    worker_id: str,
+    assignment_id: str,
+    hit_id: str,
+    turk_submit_to: str,
+    user_agent: str,
+) -> Landing:
+    """Give the worker their place in the study (the same one on every visit) and record the visit.
+
+    A returning worker costs two queries and no outside call. A first landing asks the platform
+    whose assignment it is (MTurk shows assignments only once submitted, so a not-yet-submitted
+    one is taken on trust: review pays only the worker MTurk reports anyway).
+    """
+    now = timezone.now()
+    participant = Participant.objects.filter(experiment=experiment, worker_id=worker_id).first()
+    new_hit = participant is None or participant.hit_id != hit_id
+    if new_hit and not HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id).exists():
+        raise WrongHit("This HIT does not belong to this study.")
+    if participant is None:
+        _verify_assignment(experiment, assignment_id, worker_id)
+        if Participant.objects.filter(experiment=experiment).count() >= (experiment.num_participants or 0):
+            return Landing(None, refusal="full")
+        participant = _first_place(experiment, worker_id, assignment_id, hit_id, turk_submit_to, now)
+    if participant.is_done:
+        return Landing(None, refusal="excluded" if participant.excluded else "done")
+    if (participant.assignment_id, participant.hit_id, participant.turk_submit_to) != (
+        assignment_id,
+        hit_id,
+        turk_submit_to,
+    ):
+        Participant.objects.filter(pk=participant.pk).update(
+            assignment_id=assignment_id, hit_id=hit_id, turk_submit_to=turk_submit_to
+        )
+        participant.assignment_id, participant.hit_id = assignment_id, hit_id
+        participant.turk_submit_to = turk_submit_to
+    visit = Visit.objects.create(
+        participant=participant, assignment_id=assignment_id, user_agent=user_agent[:500], landed_at=now
+    )
+    return Landing(participant, visit)
+
+
+def _first_place(
+    experiment: Experiment, worker_id: str, assignment_id: str, hit_id: str, turk_submit_to: str, now
+) -> Participant:
+    """Create the worker's place; when another request of theirs got there first, use that one."""
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(
+                experiment=experiment,
+                worker_id=worker_id,
+                assignment_id=assignment_id,
+                hit_id=hit_id,
+                turk_submit_to=turk_submit_to,
+                landed_at=now,
+            )
+    except IntegrityError:
+        return Participant.objects.get(experiment=experiment, worker_id=worker_id)
+
+
+def _verify_assignment(experiment: Experiment, assignment_id: str, worker_id: str) -> None:
+    """Refuse a worker id that is not the one the platform (or crowdhr's records) has for the assignment."""
+    known = Assignment.objects.filter(assignment_id=assignment_id).values_list("worker__worker_id", flat=True)
+    for recorded in known:
+        if recorded != worker_id:
+            raise WrongWorker("This assignment belongs to another worker.")
+        return
+    try:
+        reported = platform_for(experiment.account).get_assignment(assignment_id)
+    except PlatformError:
+        return  # not submitted yet (MTurk does not show it), or MTurk is slow: review checks again
+    if reported.worker_id != worker_id:
+        raise WrongWorker("This assignment belongs to another worker.")
+
+
+def visit_record_screen(*, visit_pk: int, screen: str) -> bool:
+    """The screen resolution the landing page's script reported."""
+    return bool(Visit.objects.filter(pk=visit_pk, screen="").update(screen=screen[:30]))
+
+
+def visit_record_redirect(*, visit: Visit) -> None:
+    now = timezone.now()
+    Visit.objects.filter(pk=visit.pk, redirected_at__isnull=True).update(redirected_at=now)
+    Participant.objects.filter(pk=visit.participant_id, redirected_at__isnull=True).update(redirected_at=now)
+
+
+def otree_link(experiment: Experiment, participant: Participant) -> str:
+    """The session-wide link with the worker's label: oTree puts them back in the same place."""
+    from urllib.parse import urlencode
+
+    separator = "&" if "?" in experiment.otree_session_wide_url else "?"
+    return experiment.otree_session_wide_url + separator + urlencode({"participant_label": participant.label})
+
+
+def participant_confirm_finished(*, participant: Participant) -> bool:
+    """Ask oTree whether the worker finished; record the completion time when they did."""
+    experiment = participant.experiment
+    try:
+        found = experiment.otree_site.client().participant(experiment.otree_session_code, participant.label)
+    except OtreeError as error:
+        raise OtreeUnavailable(_otree_problem(experiment.otree_site.url, error)) from error
+    if found is None or not found.finished:
+        return False
+    Participant.objects.filter(pk=participant.pk, completed_at__isnull=True).update(
+        completed_at=timezone.now()
+    )
+    return True
+
+
+def participant_record_submit(*, participant: Participant) -> None:
+    Participant.objects.filter(pk=participant.pk, submitted_at__isnull=True).update(
+        submitted_at=timezone.now()
+    )
+
+
+def participant_exclude(*, experiment: Experiment, worker_id: str, reason: str, by: str) -> Participant:
+    """The worker is told to return the study's HITs from now on; nothing more is recorded for them."""
+    participant, _ = Participant.objects.get_or_create(experiment=experiment, worker_id=worker_id)
+    Participant.objects.filter(pk=participant.pk).update(
+        excluded=True, excluded_reason=(reason or f"excluded by {by}")[:255]
+    )
+    participant.refresh_from_db()
+    return participant
+
+
+# --- results, review and bonuses ------------------------------------------------------------------
+@dataclass
+class StudyResults:
+    """The study's participants as oTree reports them, by label (= worker id)."""
+
+    participants: dict[str, OtreeParticipant] = field(default_factory=dict)
+    currency: str = BONUS_CURRENCY
+
+
+def study_results(*, experiment: Experiment) -> StudyResults:
+    """One REST call: every participant of the study's session."""
+    try:
+        session = experiment.otree_site.client().get_session(experiment.otree_session_code)
+    except OtreeError as error:
+        raise OtreeUnavailable(_otree_problem(experiment.otree_site.url, error)) from error
+    participants = [OtreeParticipant.from_api(item) for item in session.get("participants", [])]
+    return StudyResults(
+        participants={p.label: p for p in participants if p.label},
+        currency=str(session.get("REAL_WORLD_CURRENCY_CODE") or BONUS_CURRENCY),
+    )
+
+
+def bonus_key(experiment: Experiment, worker_id: str) -> str:
+    """One bonus per worker and study, ever (the payment ledger's key)."""
+    return f"otree-payoff:{experiment.pk}:{worker_id}"
+
+
+def participant_after_decision(
+    *,
+    experiment: Experiment,
+    assignment: Assignment,
+    otree_participant: OtreeParticipant | None,
+    currency: str,
+    pay_bonus: bool,
+) -> Payment | None:
+    """After review decided an assignment: the worker took part (qualification), and their payoff."""
+    worker_id = assignment.worker.worker_id
+    participant, _ = Participant.objects.get_or_create(experiment=experiment, worker_id=worker_id)
+    updates: dict[str, Any] = {}
+    if participant.submitted_at is None:
+        updates["submitted_at"] = assignment.submit_time or timezone.now()
+    if otree_participant is not None:
+        updates["payoff"] = otree_participant.payoff
+    if updates:
+        Participant.objects.filter(pk=participant.pk).update(**updates)
+    mark_previous_participant(experiment=experiment, worker_id=worker_id)
+    if not pay_bonus or otree_participant is None:
+        return None
+    return _pay_payoff(experiment, assignment, otree_participant.payoff, currency, by="completion review")
+
+
+def mark_previous_participant(*, experiment: Experiment, worker_id: str) -> None:
+    """Give the worker the study's participant qualification (so they cannot accept its HITs again)."""
+    if not experiment.exclude_previous_participants:
+        return
+    try:
+        type_id = previous_participants_qualification(experiment)
+        platform_for(experiment.account).set_qualification_score(type_id, worker_id, 1)
+    except (PlatformError, ServiceError) as error:
+        logger.warning("participant qualification not set", extra={"worker": worker_id, "error": str(error)})
+
+
+def _pay_payoff(
+    experiment: Experiment, assignment: Assignment, amount: Decimal, currency: str, *, by: str
+) -> Payment | None:
+    amount = Decimal(amount).quantize(Decimal("0.01"))
+    if amount <= 0:
+        return None
+    if currency != BONUS_CURRENCY:
+        logger.warning("payoff not in USD", extra={"experiment": experiment.pk, "currency": currency})
+        return None
+    return payments.pay_bonus(
+        assignment=assignment,
+        amount=amount,
+        reason=f"Your earnings in \u201c{experiment.title}\u201d: ${amount}. Thank you for taking part!",
+        key=bonus_key(experiment, assignment.worker.worker_id),
+        triggered_by=by,
+    )
+
+
+@dataclass(frozen=True)
+class BonusDue:
+    """One worker's payoff, for the researcher to check before paying."""
+
+    worker_id: str
+    assignment: Assignment
+    amount: Decimal
+    already_paid: bool
+
+    @property
+    def fee(self) -> Decimal:
+        return bonus_fee(self.amount)
+
+
+def bonuses_due(*, experiment: Experiment) -> tuple[list[BonusDue], str]:
+    """Per approved worker: the payoff oTree shows and whether it was paid; with the session's currency."""
+    results = study_results(experiment=experiment)
+    approved = (
+        Assignment.objects.filter(
+            hit__outsourcer__experiment=experiment, decision=Assignment.Decision.APPROVED
+        )
+        .select_related("worker", "hit__outsourcer")
+        .order_by("worker__worker_id", "submit_time")
+    )
+    paid = set(
+        Payment.objects.filter(experiment=experiment, kind=Payment.Kind.BONUS)
+        .exclude(status=Payment.Status.FAILED)
+        .values_list("key", flat=True)
+    )
+    due: dict[str, BonusDue] = {}
+    for assignment in approved:
+        worker_id = assignment.worker.worker_id
+        found = results.participants.get(worker_id)
+        if worker_id in due or found is None or found.payoff <= 0:
+            continue
+        key = f"bonus:{bonus_key(experiment, worker_id)}"
+        due[worker_id] = BonusDue(worker_id, assignment, found.payoff.quantize(Decimal("0.01")), key in paid)
+    return list(due.values()), results.currency
+
+
+def experiment_pay_bonuses(*, experiment: Experiment, by: str) -> list[Payment]:
+    """Pay every approved worker's payoff not paid yet (each once, ever)."""
+    due, currency = bonuses_due(experiment=experiment)
+    if currency != BONUS_CURRENCY:
+        raise ServiceError(f"The oTree session pays in {currency}; crowdhr pays bonuses in USD only.")
+    paid = []
+    for bonus in due:
+        if bonus.already_paid:
+            continue
+        payment = _pay_payoff(experiment, bonus.assignment, bonus.amount, currency, by=f"person: {by}")
+        if payment is not None:
+            paid.append(payment)
+    return paid
+
+
+def bonuses_paid(*, experiment: Experiment):
+    """Who was paid a bonus in this study, when and how much (the ledger rows)."""
+    return (
+        Payment.objects.filter(experiment=experiment, kind=Payment.Kind.BONUS)
+        .select_related("worker", "assignment")
+        .order_by("worker__worker_id", "created")
+    )
+
+
+# --- messages ----------------------------------------------------------------------------------
+def experiment_message_workers(*, experiment: Experiment, subject: str, body: str, by) -> Message:
+    """Send one message (MTurk NotifyWorkers) to every worker who took part in the study."""
+    if not subject.strip() or not body.strip():
+        raise ServiceError("A message needs a subject and a text.")
+    worker_ids = sorted(
+        set(
+            Participant.objects.filter(experiment=experiment, excluded=False).values_list(
+                "worker_id", flat=True
+            )
+        )
+        | set(
+            Assignment.objects.filter(hit__outsourcer__experiment=experiment).values_list(
+                "worker__worker_id", flat=True
+            )
+        )
+    )
+    if not worker_ids:
+        raise ServiceError(f"Nobody has taken part in {experiment} yet.")
+    try:
+        failed = platform_for(experiment.account).notify_workers(worker_ids, subject=subject, message=body)
+    except PlatformError as error:
+        raise ServiceError(f"MTurk refused the message: {error}") from error
+    Worker.objects.bulk_create(
+        [Worker(platform="mturk", worker_id=w) for w in worker_ids], ignore_conflicts=True
+    )
+    message = Message.objects.create(
+        account=experiment.account,
+        subject=subject,
+        body=body,
+        failed_worker_ids=failed,
+        sent_by=by if getattr(by, "pk", None) else None,
+    )
+    message.workers.set(Worker.objects.filter(platform="mturk", worker_id__in=worker_ids))
+    return message

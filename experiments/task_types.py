@@ -1,0 +1,106 @@
+"""The "otree_study" task type: HITs that send workers into an oTree session, decided by completion.
+
+A submitted assignment is approved when oTree reports the worker's participant (label = worker id)
+as finished and the assignment carries the completion code crowdhr showed on its done page. The
+bonus is the participant's `payoff_in_real_world_currency`, paid once per worker and study.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import Any
+
+from hits.platforms import PlatformError
+from hits.task_types import AssignmentDict, HitContent, Judgement, TaskType, external_question, register
+
+logger = logging.getLogger(__name__)
+
+COMPLETION_CODE_FIELD = "completion_code"
+
+
+@register("otree_study")
+class OtreeStudy(TaskType):
+    """config: {"experiment_id": <pk>}; inputs: {"url": <crowdhr's landing page for the study>}."""
+
+    label = "oTree study (decided by completion)"
+    decides_by = "completion"
+    answer_fields = (COMPLETION_CODE_FIELD,)
+
+    def validate_config(self) -> None:
+        if not isinstance(self.config.get("experiment_id"), int):
+            raise ValueError("An oTree study task needs the experiment it belongs to.")
+
+    @cached_property
+    def experiment(self):
+        from experiments.models import Experiment
+
+        return Experiment.objects.select_related("otree_site", "account").get(pk=self.config["experiment_id"])
+
+    # --- the HIT -------------------------------------------------------------------------------
+    def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
+        content = self.standard_content(inputs, settings)
+        content.question = external_question(inputs["url"])
+        return content
+
+    def question_html(self, inputs: dict[str, Any]) -> str:
+        return ""
+
+    # --- deciding ------------------------------------------------------------------------------
+    @cached_property
+    def session(self):
+        """What oTree says about the study's participants: read once per review of the study."""
+        from experiments.services import OtreeUnavailable, study_results
+
+        try:
+            return study_results(experiment=self.experiment)
+        except OtreeUnavailable as error:
+            # A PlatformError keeps the assignments undecided for the next cycle, HIT by HIT.
+            raise PlatformError(str(error), code="OtreeUnavailable", permanent=False) from error
+
+    def judge(self, assignment_dict: AssignmentDict) -> Judgement:
+        from experiments.completion import is_valid_completion_code
+
+        experiment = self.experiment
+        worker_id = assignment_dict["worker_id"]
+        participant = self.session.participants.get(worker_id)
+        code_ok = is_valid_completion_code(
+            experiment.pk,
+            assignment_dict["assignment_id"],
+            worker_id,
+            assignment_dict.get(COMPLETION_CODE_FIELD),
+        )
+        if participant is not None and participant.finished and code_ok:
+            return Judgement("approve", feedback=f"Thank you for taking part in {experiment.title}!")
+        if participant is None:
+            problem = f"oTree has no participant labelled {worker_id}."
+        elif not participant.finished:
+            problem = f"{worker_id} did not finish the oTree session."
+        else:
+            problem = "The completion code is missing or not the one crowdhr gave this worker."
+        if experiment.reject_unfinished:
+            return Judgement("reject", feedback=experiment.unfinished_feedback, problem=problem)
+        return Judgement("review", problem=problem)
+
+    def perform_additional_approval_tasks(self, assignment_dict: AssignmentDict) -> None:
+        from experiments.services import participant_after_decision
+
+        participant = self.session.participants.get(assignment_dict["worker_id"])
+        participant_after_decision(
+            experiment=self.experiment,
+            assignment=assignment_dict["assignment"],
+            otree_participant=participant,
+            currency=self.session.currency,
+            pay_bonus=self.experiment.pay_bonuses_automatically,
+        )
+
+    def perform_additional_rejection_tasks(self, assignment_dict: AssignmentDict) -> None:
+        from experiments.services import participant_after_decision
+
+        participant_after_decision(
+            experiment=self.experiment,
+            assignment=assignment_dict["assignment"],
+            otree_participant=None,
+            currency=self.session.currency,
+            pay_bonus=False,
+        )

@@ -1,0 +1,224 @@
+"""The worker's way through an oTree study: HIT preview, landing, redirect into oTree, done and submit.
+
+MTurk shows these pages in its frame with `assignmentId`, `hitId`, `workerId` and `turkSubmitTo`.
+Every parameter is checked; bad input gets a clear 400/404 page and changes nothing. The landing
+page makes no oTree call: a worker's oTree participant is found by its label, the worker id.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from experiments import services
+from experiments.completion import completion_code
+from experiments.models import Experiment, Participant, Visit
+
+PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
+MTURK_ID = re.compile(r"^[A-Z0-9]{1,64}$")
+SCREEN = re.compile(r"^\d{2,5}x\d{2,5}$")
+MTURK_SUBMIT_HOSTS = ("https://www.mturk.com", "https://workersandbox.mturk.com")
+VISIT_SALT = "crowdhr-visit"
+
+
+class BadRequest(Exception):
+    """A worker-facing request that cannot be served; `status` is 400 or 404."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "experiments/problem.html", {"message": message}, status=status)
+
+
+def _study(pk: int) -> Experiment:
+    experiment = (
+        Experiment.objects.filter(pk=pk, kind=Experiment.Kind.OTREE)
+        .exclude(otree_session_wide_url="")
+        .select_related("account", "otree_site")
+        .first()
+    )
+    if experiment is None:
+        raise BadRequest("There is no such study. Please return the HIT.", status=404)
+    return experiment
+
+
+def _mturk_id(params, name: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise BadRequest(f"The link has no {name}. Please open this study from its HIT.")
+    if not MTURK_ID.match(value):
+        raise BadRequest(f"The {name} in the link is not valid.")
+    return value
+
+
+def allowed_submit_bases(request: HttpRequest) -> set[str]:
+    """Where a worker's assignment may be submitted: MTurk, or crowdhr's own local Mechanical Turk."""
+    allowed = set(MTURK_SUBMIT_HOSTS)
+    if settings.EMULATOR_ENABLED:
+        emulator = settings.MTURK_EMULATOR_URL.rstrip("/").removesuffix("/mturk")
+        allowed |= {emulator, settings.SITE_URL + "/emulator", request.build_absolute_uri("/emulator")}
+    return {base.rstrip("/") for base in allowed}
+
+
+def _submit_base(request: HttpRequest) -> str:
+    value = request.GET.get("turkSubmitTo", "").rstrip("/")
+    if not value:
+        raise BadRequest("The link has no turkSubmitTo. Please open this study from its HIT.")
+    if value not in allowed_submit_bases(request):
+        raise BadRequest("The link's turkSubmitTo is not Mechanical Turk.")
+    parts = urlsplit(value)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _visit_token(visit: Visit) -> str:
+    return signing.Signer(salt=VISIT_SALT).sign(str(visit.pk))
+
+
+def _visit_from(token: str) -> Visit:
+    try:
+        pk = int(signing.Signer(salt=VISIT_SALT).unsign(token))
+    except (signing.BadSignature, ValueError) as error:
+        raise BadRequest("This link is not valid.") from error
+    visit = Visit.objects.select_related("participant__experiment").filter(pk=pk).first()
+    if visit is None:
+        raise BadRequest("This link is not valid.", status=404)
+    return visit
+
+
+def worker_page(view):
+    """Shown inside MTurk's frame; a BadRequest becomes a clear page, never a 500."""
+
+    @xframe_options_exempt
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except BadRequest as error:
+            return _problem(request, error.message, error.status)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@require_GET
+@worker_page
+def landing(request: HttpRequest, pk: int) -> HttpResponse:
+    """The HIT's page: the study's description in preview; after accept, the way into oTree."""
+    experiment = _study(pk)
+    assignment_id = request.GET.get("assignmentId", "")
+    if assignment_id == PREVIEW:
+        return render(request, "experiments/preview.html", {"experiment": experiment})
+    assignment_id = _mturk_id(request.GET, "assignmentId")
+    worker_id = _mturk_id(request.GET, "workerId")
+    hit_id = _mturk_id(request.GET, "hitId")
+    submit_base = _submit_base(request)
+    try:
+        landed = services.participant_land(
+            experiment=experiment,
+            worker_id=worker_id,
+            assignment_id=assignment_id,
+            hit_id=hit_id,
+            turk_submit_to=submit_base,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except (services.WrongWorker, services.WrongHit) as error:
+        raise BadRequest(f"{error} Please open this study from its HIT.") from error
+    if landed.participant is None:
+        return render(
+            request, "experiments/please_return.html", {"experiment": experiment, "why": landed.refusal}
+        )
+    token = _visit_token(landed.visit)
+    context = {
+        "experiment": experiment,
+        "go_url": reverse("experiments:go", args=[pk, token]),
+        "screen_url": reverse("experiments:screen", args=[pk, token]),
+    }
+    return render(request, "experiments/landing.html", context)
+
+
+@csrf_exempt
+@require_POST
+@worker_page
+def screen(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The landing page's script reports the screen resolution of this visit."""
+    visit = _visit_from(token)
+    value = request.POST.get("screen", "")
+    if visit.participant.experiment_id != pk or not SCREEN.match(value):
+        raise BadRequest("Not a screen resolution.")
+    services.visit_record_screen(visit_pk=visit.pk, screen=value)
+    return HttpResponse(status=204)
+
+
+@require_GET
+@worker_page
+def go(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """Into oTree: the session-wide link with the worker's label (the same place on every visit)."""
+    visit = _visit_from(token)
+    participant = visit.participant
+    if participant.experiment_id != pk:
+        raise BadRequest("This link is not valid.")
+    if participant.is_done:
+        return render(request, "experiments/please_return.html", {"experiment": participant.experiment})
+    services.visit_record_redirect(visit=visit)
+    return HttpResponseRedirect(services.otree_link(participant.experiment, participant))
+
+
+def _done_participant(request: HttpRequest, pk: int) -> Participant:
+    experiment = _study(pk)
+    label = _mturk_id(request.GET, "participant_label")
+    participant = Participant.objects.filter(experiment=experiment, worker_id=label).first()
+    if participant is None or not participant.assignment_id:
+        raise BadRequest("This study has no participant with that label.", status=404)
+    participant.experiment = experiment
+    return participant
+
+
+@require_GET
+@worker_page
+def done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Back from oTree: once oTree confirms the worker finished, the button that submits the HIT."""
+    participant = _done_participant(request, pk)
+    experiment = participant.experiment
+    if participant.excluded or participant.submitted_at:
+        return render(request, "experiments/please_return.html", {"experiment": experiment, "why": "done"})
+    try:
+        finished = services.participant_confirm_finished(participant=participant)
+    except services.OtreeUnavailable:
+        message = "The study's server does not answer right now. Please reload this page in a minute."
+        return _problem(request, message, 503)
+    if not finished:
+        return render(request, "experiments/not_finished.html", {"experiment": experiment}, status=409)
+    context = {
+        "experiment": experiment,
+        "participant": participant,
+        "submit_url": participant.turk_submit_to + "/mturk/externalSubmit",
+        "code": completion_code(experiment.pk, participant.assignment_id, participant.worker_id),
+        "submitting_url": reverse("experiments:submitting", args=[pk])
+        + f"?participant_label={participant.worker_id}",
+    }
+    return render(request, "experiments/done.html", context)
+
+
+@csrf_exempt
+@require_POST
+@worker_page
+def submitting(request: HttpRequest, pk: int) -> HttpResponse:
+    """The done page's script says the worker pressed submit (MTurk itself confirms it at review)."""
+    participant = _done_participant(request, pk)
+    if participant.completed_at is None:
+        raise BadRequest("The study is not finished yet.")
+    services.participant_record_submit(participant=participant)
+    return HttpResponse(status=204)
