@@ -77,6 +77,7 @@ class Outsourcer(models.Model):
     problem = models.TextField(blank=True)
     answer = models.JSONField(null=True, blank=True, help_text="The agreed (or entered) answer.")
     answer_source = models.CharField(max_length=100, blank=True)
+    agreements = models.PositiveIntegerField(null=True, blank=True, help_text="Workers who agreed on the answer.")
     last_updated = models.DateTimeField(null=True, blank=True, help_text="Last time this saved data.")
     created = models.DateTimeField(auto_now_add=True)
 

@@ -295,6 +295,7 @@ def _save_agreed_answer(
         saved = Outsourcer.objects.filter(pk=outsourcer.pk, active=True, needs_review=False).update(
             answer=task.answer_of(answer),
             answer_source=f"consensus of {agreements}",
+            agreements=agreements,
             active=False,
             last_updated=timezone.now(),
         )
