@@ -1,0 +1,137 @@
+"""Template batches: a CSV of items and an HTML template become one Outsourcer (and HIT) per row,
+and the agreed answers come back as a CSV with one row per item."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from hits.models import Outsourcer
+from hits.services import HitSettings, ServiceError, outsourcer_create
+from hits.task_types import get_task_type
+
+MAX_ITEMS = 10_000
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def read_items(data: bytes) -> list[dict[str, str]]:
+    """The rows of a batch's CSV file, checked: a header row, at least one item, no empty columns."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ServiceError(f"The CSV file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ServiceError("The CSV file must be UTF-8 text.") from error
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip() for h in reader.fieldnames or []]
+    if not headers or any(not h for h in headers):
+        raise ServiceError("The CSV file needs a header row naming every column.")
+    rows = [{h.strip(): (v or "").strip() for h, v in row.items() if h} for row in reader]
+    rows = [row for row in rows if any(row.values())]
+    if not rows:
+        raise ServiceError("The CSV file has no items.")
+    if len(rows) > MAX_ITEMS:
+        raise ServiceError(f"A batch holds at most {MAX_ITEMS} items; split the file.")
+    return rows
+
+
+def check_template_fits(task_config: dict[str, Any], headers: list[str]) -> None:
+    """Every ${placeholder} of the template must be a column of the CSV."""
+    task = get_task_type("template_batch", task_config)
+    missing = sorted(set(task.placeholders()) - set(headers))
+    if missing:
+        raise ServiceError(f"The template uses columns the CSV does not have: {', '.join(missing)}.")
+
+
+def experiment_items(experiment) -> list[dict[str, str]]:
+    if not experiment.items_file:
+        raise ServiceError("Upload the CSV file of items first.")
+    with experiment.items_file.open("rb") as handle:
+        return read_items(handle.read())
+
+
+def item_target(experiment, number: int) -> str:
+    return f"experiment:{experiment.pk}:item:{number}"
+
+
+def batch_publish(*, experiment, by: str) -> list[Outsourcer]:
+    """Post one HIT per CSV row that has none yet (publishing again only posts what is missing)."""
+    task_type = experiment.task_type or "template_batch"
+    items = experiment_items(experiment)
+    if task_type == "template_batch":
+        check_template_fits(experiment.task_config, list(items[0]))
+    task_config = {**experiment.task_config, "quality_threshold": experiment.quality_threshold}
+    published = set(Outsourcer.objects.filter(experiment=experiment).values_list("target", flat=True))
+    created = []
+    for number, row in enumerate(items, start=1):
+        target = item_target(experiment, number)
+        if target in published:
+            continue
+        created.append(
+            outsourcer_create(
+                owner=experiment.owner,
+                account=experiment.account,
+                experiment=experiment,
+                task_type=task_type,
+                target=target,
+                inputs=row,
+                task_config=task_config,
+                settings=batch_hit_settings(experiment),
+                by=by,
+            )
+        )
+    return created
+
+
+def batch_hit_settings(experiment) -> HitSettings:
+    return HitSettings(
+        title=experiment.title,
+        description=experiment.description,
+        reward=experiment.reward,
+        keywords=experiment.keywords,
+        duration_seconds=experiment.duration_seconds,
+        lifetime_seconds=experiment.lifetime_seconds,
+        auto_approval_delay_seconds=experiment.auto_approval_delay_seconds,
+        assignments_required=experiment.assignments_required,
+        agreements_required=experiment.agreements_required,
+        qualification_requirements=tuple(experiment.qualification_requirements),
+        quality_threshold=experiment.quality_threshold,
+    )
+
+
+def batch_results(experiment) -> Iterator[list[str]]:
+    """The results CSV, row by row: the item's columns, its agreed answer, and how many agreed."""
+    task = get_task_type(experiment.task_type or "template_batch", experiment.task_config)
+    outsourcers = Outsourcer.objects.filter(experiment=experiment).order_by("pk")
+    columns: list[str] = []
+    for outsourcer in outsourcers.only("inputs").iterator(chunk_size=500):
+        columns += [c for c in outsourcer.inputs if c not in columns]
+    answer_fields = list(task.answer_fields)
+    yield [*columns, *answer_fields, "agreements", "status", "problem"]
+    for outsourcer in outsourcers.iterator(chunk_size=500):
+        answer = outsourcer.answer if isinstance(outsourcer.answer, dict) else {}
+        yield [
+            *(str(outsourcer.inputs.get(c, "")) for c in columns),
+            *(_cell(answer.get(name)) for name in answer_fields),
+            "" if outsourcer.agreements is None else str(outsourcer.agreements),
+            _status(outsourcer),
+            outsourcer.problem,
+        ]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _status(outsourcer: Outsourcer) -> str:
+    if outsourcer.answer is not None:
+        return "answered"
+    if outsourcer.needs_review:
+        return "needs review"
+    return "open" if outsourcer.active else "closed without answer"
