@@ -183,10 +183,14 @@ class NonceForm(forms.Form):
 
 def confirmation_form(form_class: type[forms.Form] | None, request: HttpRequest) -> forms.Form:
     """The form of a confirmation page, bound on the confirming POST, fresh (new nonce) otherwise."""
-    cls = type("ConfirmationForm", (form_class or forms.Form, NonceForm), {})
+    cls = type("ConfirmationForm", (NonceForm, form_class), {}) if form_class else NonceForm
     if is_confirming(request):
         return cls(request.POST)
-    return cls(initial={"nonce": secrets.token_urlsafe(16)})
+    # Fields typed before the confirmation (a feedback box in a table row) are carried over.
+    carried = {
+        name: request.POST[name] for name in cls.base_fields if name in request.POST and name != "nonce"
+    }
+    return cls(initial={**carried, "nonce": secrets.token_urlsafe(16)})
 
 
 def is_confirming(request: HttpRequest) -> bool:

@@ -1,0 +1,99 @@
+"""The researcher's operations on many HITs at once, run in the request or as a Celery task.
+
+Each operation calls one service per Outsourcer (expire, reopen, ...) or per HIT (approve all,
+reject all). One failure does not stop the others: it is recorded and the run goes on. Long runs
+record their `Progress` so the admin can show done/total and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from hits import services
+from hits.models import HIT, Outsourcer, Progress
+from hits.platforms import PlatformError
+
+#: more HITs than this selected: the work runs as a Celery task with a progress page
+BACKGROUND_OVER = 20
+
+
+@dataclass(frozen=True)
+class Operation:
+    verb: str  # "expired", for the count message
+    on: type  # Outsourcer or HIT
+    run: Callable[[Any, dict[str, Any], str], int]  # returns how many things changed
+
+
+OPERATIONS: dict[str, Operation] = {
+    "delete": Operation(
+        "deleted", Outsourcer, lambda o, d, by: int(bool(services.outsourcer_delete(outsourcer=o, by=by)))
+    ),
+    "expire": Operation(
+        "expired", Outsourcer, lambda o, d, by: services.outsourcer_expire(outsourcer=o, by=by)
+    ),
+    "unexpire": Operation(
+        "unexpired", Outsourcer, lambda o, d, by: services.outsourcer_unexpire(outsourcer=o, by=by)
+    ),
+    "reopen": Operation(
+        "reopened", Outsourcer, lambda o, d, by: int(bool(services.outsourcer_reopen(outsourcer=o, by=by)))
+    ),
+    "flag": Operation(
+        "flagged for review",
+        Outsourcer,
+        lambda o, d, by: (
+            services.outsourcer_flag(outsourcer=o, problem=d.get("problem") or f"Flagged by {by}", by=by) or 1
+        ),
+    ),
+    "unflag": Operation(
+        "unflagged", Outsourcer, lambda o, d, by: services.outsourcer_unflag(outsourcer=o, by=by) or 1
+    ),
+    "approve_all": Operation(
+        "approved", HIT, lambda h, d, by: services.hit_decide_all(hit=h, approve=True, by=by)
+    ),
+    "reject_all": Operation(
+        "rejected",
+        HIT,
+        lambda h, d, by: services.hit_decide_all(hit=h, approve=False, feedback=d.get("feedback", ""), by=by),
+    ),
+}
+
+
+@dataclass
+class Outcome:
+    changed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def targets_of(operation: str, hit_ids: Sequence[int]) -> list[int]:
+    """The ids the operation runs on: the HITs themselves, or their distinct Outsourcers."""
+    if OPERATIONS[operation].on is HIT:
+        return sorted(hit_ids)
+    return sorted(set(HIT.objects.filter(pk__in=hit_ids).values_list("outsourcer_id", flat=True)))
+
+
+def run_operation(
+    operation: str, ids: Sequence[int], *, data: dict[str, Any], by: str, progress: Progress | None = None
+) -> Outcome:
+    """Run one operation over Outsourcer or HIT ids, recording progress and errors as it goes."""
+    op = OPERATIONS[operation]
+    outcome = Outcome()
+    rows = op.on.objects.filter(pk__in=ids).select_related(
+        "account" if op.on is Outsourcer else "outsourcer__account"
+    )
+    for row in rows.order_by("pk"):
+        try:
+            outcome.changed += op.run(row, data, by)
+        except (services.ServiceError, PlatformError) as error:
+            outcome.errors.append(f"{row}: {error}")
+            if progress:
+                Progress.objects.filter(pk=progress.pk).update(errors=outcome.errors)
+        if progress:
+            Progress.objects.filter(pk=progress.pk).update(done=F("done") + 1)
+    if progress:
+        Progress.objects.filter(pk=progress.pk).update(finished=timezone.now(), errors=outcome.errors)
+    return outcome
