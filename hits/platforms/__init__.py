@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -34,12 +35,26 @@ def emulator_url() -> str:
 
 
 def platform_for(account: PlatformAccount) -> Platform:
-    """The platform client for a researcher's account, with that account's own credentials."""
+    """The platform client for a researcher's account, with that account's own credentials.
+
+    Clients are kept per endpoint and credentials: making a boto3 client costs far more than
+    a call, and a client is safe to share between threads.
+    """
+    return _client(
+        account.environment,
+        account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,
+        account.secret_access_key or settings.MTURK_DEFAULT_SECRET_ACCESS_KEY,
+        emulator_url() if account.environment == "emulator" else None,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _client(environment: str, access_key_id: str, secret_access_key: str, endpoint_url: str | None) -> Platform:
     from .mturk import MTurk
 
     return MTurk(
-        environment=account.environment,
-        access_key_id=account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,
-        secret_access_key=account.secret_access_key or settings.MTURK_DEFAULT_SECRET_ACCESS_KEY,
-        endpoint_url=emulator_url() if account.environment == "emulator" else None,
+        environment=environment,
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
+        endpoint_url=endpoint_url,
     )
