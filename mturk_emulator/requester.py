@@ -147,7 +147,9 @@ def _claim_token(account: Account, purpose: str, token: str | None) -> RequestTo
         with transaction.atomic():
             return RequestToken.objects.create(account=account, purpose=purpose, token=token)
     except IntegrityError:
-        raise _token_used(purpose, token, "") from None
+        # A concurrent request with the same token got there first and has committed by now.
+        used = RequestToken.objects.filter(account=account, purpose=purpose, token=token).first()
+        raise _token_used(purpose, token, used.result if used else "") from None
 
 
 def _token_used(purpose: str, token: str, result: str) -> RequestError:
