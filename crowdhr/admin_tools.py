@@ -37,7 +37,8 @@ response, or None to go back to the change page::
 Confirmation
 ------------
 `summarize(modeladmin, request, target)` returns a `Summary` (what will happen: how many HITs,
-how much money including MTurk's fees). The first POST (from the change list's action menu or
+how much money including MTurk's fees). A form class may define `limit_to(request)` to narrow its
+choices to the researcher's own rows. The first POST (from the change list's action menu or
 the button) shows that summary with a CSRF-protected form; only the second POST, carrying
 ``confirmed=yes`` and valid extra fields (`form_class`), does the work. Changelist actions use
 `confirmed_action` the same way; the decorated function gets the scoped, selected queryset::
@@ -185,12 +186,16 @@ def confirmation_form(form_class: type[forms.Form] | None, request: HttpRequest)
     """The form of a confirmation page, bound on the confirming POST, fresh (new nonce) otherwise."""
     cls = type("ConfirmationForm", (NonceForm, form_class), {}) if form_class else NonceForm
     if is_confirming(request):
-        return cls(request.POST)
-    # Fields typed before the confirmation (a feedback box in a table row) are carried over.
-    carried = {
-        name: request.POST[name] for name in cls.base_fields if name in request.POST and name != "nonce"
-    }
-    return cls(initial={**carried, "nonce": secrets.token_urlsafe(16)})
+        form = cls(request.POST)
+    else:
+        # Fields typed before the confirmation (a feedback box in a table row) are carried over.
+        carried = {
+            name: request.POST[name] for name in cls.base_fields if name in request.POST and name != "nonce"
+        }
+        form = cls(initial={**carried, "nonce": secrets.token_urlsafe(16)})
+    if hasattr(form, "limit_to"):
+        form.limit_to(request)  # e.g. choices of the researcher's own platform accounts
+    return form
 
 
 def is_confirming(request: HttpRequest) -> bool:
@@ -221,11 +226,58 @@ def render_confirmation(
     return TemplateResponse(request, "admin/crowdhr/confirm.html", context)
 
 
+def confirm_then_run(
+    request: HttpRequest,
+    modeladmin: admin.ModelAdmin,
+    *,
+    target: Any,
+    summarize: Summarize | None,
+    form_class: type[forms.Form] | None,
+    review_input: bool,
+    run: Callable[[dict[str, Any]], Any],
+    hidden: Sequence[tuple[str, str]],
+    cancel_url: str,
+    title: str = "",
+) -> tuple[bool, Any]:
+    """The confirmation flow: (True, what `run` returned) once confirmed, else (False, the page).
+
+    With `review_input`, what the researcher typed (a bonus amount) is shown back once more with
+    the money it costs, `summarize(modeladmin, request, target, data)`, before it is done.
+    """
+    form = confirmation_form(form_class, request)
+    if is_confirming(request) and form.is_valid():
+        if not review_input or request.POST.get("reviewed") == "yes":
+            return True, run(form.cleaned_data)
+        typed = [(name, value) for name in form.fields for value in request.POST.getlist(name)]
+        page = render_confirmation(
+            request,
+            modeladmin,
+            summary=summarize(modeladmin, request, target, form.cleaned_data),  # type: ignore[call-arg,misc]
+            form=None,
+            hidden=[*hidden, *typed, ("reviewed", "yes")],
+            action_url=request.get_full_path(),
+            cancel_url=cancel_url,
+        )
+        return False, page
+    summary = summarize(modeladmin, request, target) if summarize else Summary(title, 1, noun="item")
+    page = render_confirmation(
+        request,
+        modeladmin,
+        summary=summary,
+        form=form,
+        hidden=hidden,
+        action_url=request.get_full_path(),
+        cancel_url=cancel_url,
+    )
+    return False, page
+
+
 def confirmed_action(
     *,
     description: str,
     summarize: Summarize,
     form_class: type[forms.Form] | None = None,
+    review_input: bool = False,
     permissions: Sequence[str] = ("change",),
 ) -> Callable:
     """Decorate a changelist action that needs a confirmation page (see the module docstring)."""
@@ -233,26 +285,46 @@ def confirmed_action(
     def decorate(run: Callable[[admin.ModelAdmin, HttpRequest, models.QuerySet, dict], Any]) -> Callable:
         @wraps(run)
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet):
-            form = confirmation_form(form_class, request)
-            if is_confirming(request) and form.is_valid():
-                return run(modeladmin, request, queryset, form.cleaned_data)
-            summary = summarize(modeladmin, request, queryset)
             selected = queryset.values_list("pk", flat=True)
-            hidden = [("action", run.__name__), *[(helpers.ACTION_CHECKBOX_NAME, str(pk)) for pk in selected]]
-            changelist = admin_url(modeladmin, "changelist")
-            return render_confirmation(
+            _, response = confirm_then_run(
                 request,
                 modeladmin,
-                summary=summary,
-                form=form,
-                hidden=hidden,
-                action_url=request.get_full_path(),
-                cancel_url=changelist,
+                target=queryset,
+                summarize=summarize,
+                form_class=form_class,
+                review_input=review_input,
+                run=lambda data: run(modeladmin, request, queryset, data),
+                hidden=[
+                    ("action", run.__name__),
+                    *[(helpers.ACTION_CHECKBOX_NAME, str(pk)) for pk in selected],
+                ],
+                cancel_url=admin_url(modeladmin, "changelist"),
             )
+            return response
 
+        action.confirmation = (summarize, form_class, review_input, run)  # type: ignore[attr-defined]
         return admin.action(description=description, permissions=permissions)(action)
 
     return decorate
+
+
+def button_for_action(action: Callable, *, name: str, label: str) -> Callable:
+    """An object button that runs a `confirmed_action` on its one object (same summary and form)."""
+    summarize, form_class, review_input, run = action.confirmation
+
+    def one(obj: models.Model) -> models.QuerySet:
+        return type(obj)._default_manager.filter(pk=obj.pk)
+
+    def button(modeladmin, request, obj, data):
+        return run(modeladmin, request, one(obj), data)
+
+    button.__name__ = name
+    return object_button(
+        label=label,
+        summarize=lambda modeladmin, request, obj, *data: summarize(modeladmin, request, one(obj), *data),
+        form_class=form_class,
+        review_input=review_input,
+    )(button)
 
 
 # --- object buttons ----------------------------------------------------------------------------
@@ -263,6 +335,7 @@ class ObjectButton:
     methods: tuple[str, ...]
     summarize: Summarize | None
     form_class: type[forms.Form] | None
+    review_input: bool
     css_class: str
     run: Callable
 
@@ -273,6 +346,7 @@ def object_button(
     methods: Sequence[str] = ("POST",),
     summarize: Summarize | None = None,
     form_class: type[forms.Form] | None = None,
+    review_input: bool = False,
     css_class: str = "",
 ) -> Callable:
     """Decorate a ModelAdmin method `(self, request, obj, data)` as a button on the change form.
@@ -288,6 +362,7 @@ def object_button(
             methods=tuple(m.upper() for m in methods),
             summarize=summarize,
             form_class=form_class,
+            review_input=review_input,
             css_class=css_class,
             run=run,
         )
@@ -330,24 +405,23 @@ class ObjectButtonsAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
         back = admin_url(self, "change", obj.pk)
-        data: dict[str, Any] = {}
-        if button.summarize is not None or button.form_class is not None:
-            form = confirmation_form(button.form_class, request)
-            if not (is_confirming(request) and form.is_valid()):
-                summary = (
-                    button.summarize(self, request, obj) if button.summarize else Summary(button.label, 1)
-                )
-                return render_confirmation(
-                    request,
-                    self,
-                    summary=summary,
-                    form=form,
-                    hidden=[],
-                    action_url=request.get_full_path(),
-                    cancel_url=back,
-                )
-            data = form.cleaned_data
-        response = button.run(self, request, obj, data)
+        if button.summarize is None and button.form_class is None:
+            response = button.run(self, request, obj, {})
+        else:
+            ran, response = confirm_then_run(
+                request,
+                self,
+                target=obj,
+                summarize=button.summarize,
+                form_class=button.form_class,
+                review_input=button.review_input,
+                run=lambda data: button.run(self, request, obj, data),
+                hidden=[],
+                cancel_url=back,
+                title=button.label,
+            )
+            if not ran:
+                return response
         return response or HttpResponseRedirect(back)
 
     def get_scoped_object(self, request: HttpRequest, object_id: str) -> models.Model:

@@ -26,6 +26,7 @@ from crowdhr.admin_tools import (
     OwnedAdmin,
     Summary,
     admin_url,
+    button_for_action,
     confirmed_action,
     object_button,
     report,
@@ -230,14 +231,16 @@ def _action(operation: str, description: str, summarize, form_class=None):
     return run
 
 
-def _button(operation: str, label: str, summarize, form_class=None):
-    @object_button(label=label, summarize=summarize, form_class=form_class)
-    def run(modeladmin, request, hit, data):
-        return _operate(modeladmin, request, operation, [hit.pk], data)
-
-    run.__name__ = f"{operation}_button"
-    run.object_button = type(run.object_button)(**{**run.object_button.__dict__, "name": run.__name__})
-    return run
+delete_hits = _action("delete", "Delete selected HITs", delete_summary)
+reopen_hits = _action("reopen", "Reopen selected HITs", reopen_summary)
+expire_hits = _action("expire", "Expire selected HITs", expire_summary)
+unexpire_hits = _action("unexpire", "Unexpire selected HITs", unexpire_summary)
+approve_all_hits = _action("approve_all", "Approve all assignments of selected HITs", approve_all_summary)
+reject_all_hits = _action(
+    "reject_all", "Reject all assignments of selected HITs", reject_all_summary, FeedbackForm
+)
+flag_hits = _action("flag", "Flag selected HITs for review", flag_summary, ProblemForm)
+unflag_hits = _action("unflag", "Unflag selected HITs for review", unflag_summary)
 
 
 # --- HITs ---------------------------------------------------------------------------------------
@@ -290,14 +293,14 @@ class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
         "modify_date",
     ]
     actions = [
-        _action("delete", "Delete selected HITs", delete_summary),
-        _action("reopen", "Reopen selected HITs", reopen_summary),
-        _action("expire", "Expire selected HITs", expire_summary),
-        _action("unexpire", "Unexpire selected HITs", unexpire_summary),
-        _action("approve_all", "Approve all assignments of selected HITs", approve_all_summary),
-        _action("reject_all", "Reject all assignments of selected HITs", reject_all_summary, FeedbackForm),
-        _action("flag", "Flag selected HITs for review", flag_summary, ProblemForm),
-        _action("unflag", "Unflag selected HITs for review", unflag_summary),
+        delete_hits,
+        reopen_hits,
+        expire_hits,
+        unexpire_hits,
+        approve_all_hits,
+        reject_all_hits,
+        flag_hits,
+        unflag_hits,
         "response_time_statistics",
         exports.export_action("hits.csv", exports.hit_rows, "Download selected HITs as CSV"),
     ]
@@ -315,14 +318,14 @@ class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
         "delete_button",
     ]
 
-    reopen_button = _button("reopen", "Reopen", reopen_summary)
-    expire_button = _button("expire", "Expire", expire_summary)
-    unexpire_button = _button("unexpire", "Unexpire", unexpire_summary)
-    approve_all_button = _button("approve_all", "Approve all", approve_all_summary)
-    reject_all_button = _button("reject_all", "Reject all", reject_all_summary, FeedbackForm)
-    flag_button = _button("flag", "Flag for review", flag_summary, ProblemForm)
-    unflag_button = _button("unflag", "Unflag", unflag_summary)
-    delete_button = _button("delete", "Delete", delete_summary)
+    reopen_button = button_for_action(reopen_hits, name="reopen_button", label="Reopen")
+    expire_button = button_for_action(expire_hits, name="expire_button", label="Expire")
+    unexpire_button = button_for_action(unexpire_hits, name="unexpire_button", label="Unexpire")
+    approve_all_button = button_for_action(approve_all_hits, name="approve_all_button", label="Approve all")
+    reject_all_button = button_for_action(reject_all_hits, name="reject_all_button", label="Reject all")
+    flag_button = button_for_action(flag_hits, name="flag_button", label="Flag for review")
+    unflag_button = button_for_action(unflag_hits, name="unflag_button", label="Unflag")
+    delete_button = button_for_action(delete_hits, name="delete_button", label="Delete")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HIT]:
         return hits_with_progress(super().get_queryset(request))
