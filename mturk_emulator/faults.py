@@ -88,8 +88,11 @@ def configure(payload: dict[str, Any]) -> None:
         clear_faults()
         if rates:
             set_faults(**rates)
-        for rule in payload.get("next") or []:
-            fail_next(rule.get("operation", "*"), rule["kind"], int(rule.get("times", 1)))
+        rules = payload.get("next") or []
+        if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+            raise ValueError('"next" must be a list of {"operation", "kind", "times"} objects')
+        for rule in rules:
+            fail_next(str(rule.get("operation", "*")), rule["kind"], int(rule.get("times", 1)))
 
 
 def describe() -> dict[str, Any]:

@@ -40,8 +40,14 @@ def _worker_id(request: HttpRequest) -> str | None:
     return request.session.get(SESSION_KEY)
 
 
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """Render a marketplace page; the header always shows who is working."""
+    context = {"worker_id": _worker_id(request)} | context
+    return render(request, f"mturk_emulator/{template}", context, status=status)
+
+
 def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "mturk_emulator/problem.html", {"message": message}, status=status)
+    return _page(request, "problem.html", {"message": message}, status=status)
 
 
 def turk_submit_to(request: HttpRequest) -> str:
@@ -101,7 +107,7 @@ def market(request: HttpRequest) -> HttpResponse:
         "accepted": mine,
         "unread": WorkerMessage.objects.filter(worker_id=worker_id).count() if worker_id else 0,
     }
-    return render(request, "mturk_emulator/market.html", context)
+    return _page(request, "market.html", context)
 
 
 @require_POST
@@ -151,7 +157,7 @@ def hit_preview(request: HttpRequest, hit_id: str) -> HttpResponse:
         "requirements": [qualifications.describe(r) for r in hit.qualification_requirements],
         "task": {} if refusal else _task_frame(request, hit, PREVIEW_ASSIGNMENT, worker_id),
     }
-    return render(request, "mturk_emulator/preview.html", context)
+    return _page(request, "preview.html", context)
 
 
 @require_POST
@@ -197,7 +203,7 @@ def assignment_work(request: HttpRequest, assignment_id: str) -> HttpResponse:
         "task": _task_frame(request, assignment.hit, assignment.assignment_id, assignment.worker_id),
         "submit_url": reverse("mturk_emulator:external_submit"),
     }
-    return render(request, "mturk_emulator/work.html", context)
+    return _page(request, "work.html", context)
 
 
 @require_POST
@@ -264,7 +270,7 @@ def submitted(request: HttpRequest, assignment_id: str) -> HttpResponse:
     if assignment is None:
         return _problem(request, f"There is no assignment {assignment_id}.", 404)
     context = {"assignment": assignment, "answers": answers_from_xml(assignment.answer)}
-    return render(request, "mturk_emulator/submitted.html", context)
+    return _page(request, "submitted.html", context)
 
 
 # --- The worker's own page ----------------------------------------------------------------
@@ -289,7 +295,7 @@ def worker_dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("hit")
         .order_by("-accept_time")[:50],
     }
-    return render(request, "mturk_emulator/worker.html", context)
+    return _page(request, "worker.html", context)
 
 
 @require_POST

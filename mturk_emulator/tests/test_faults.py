@@ -128,4 +128,11 @@ def test_fault_control_endpoint(live_server, no_retry):
     assert requests.delete(url, timeout=10).json()["next"] == []
     assert failure(lambda: no_retry.get_hit(HITId="3ANY"))[0] == "RequestError"
     assert requests.post(url, data="not json", timeout=10).status_code == 400
-    assert requests.post(url, json={"next": [{"kind": "explode"}]}, timeout=10).status_code == 400
+    for bad in (
+        {"next": [{"kind": "explode"}]},
+        {"next": "fault"},
+        {"throttle": 2},
+        {"throttle": "lots"},
+        [1],
+    ):
+        assert requests.post(url, json=bad, timeout=10).status_code == 400, bad
