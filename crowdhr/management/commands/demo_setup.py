@@ -1,4 +1,4 @@
-"""Prepare the demo: a researcher account whose login is printed."""
+"""Prepare the demo: a researcher account whose login is printed, with the local MTurk and oTree."""
 
 from __future__ import annotations
 
@@ -24,9 +24,54 @@ class Command(BaseCommand):
             user.save()
         group: Group = researchers_group()
         user.groups.add(group)
+        study = demo_otree_study(user)
         self.stdout.write(
             self.style.SUCCESS(
                 f"crowdhr demo: http://127.0.0.1:8000/admin/  login {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
-                "local Mechanical Turk (worker view): http://127.0.0.1:8000/emulator/"
+                "local Mechanical Turk (worker view): http://127.0.0.1:8000/emulator/\n"
+                f"oTree study to publish: http://127.0.0.1:8000/admin/experiments/experiment/{study.pk}/change/"
             )
         )
+
+
+def demo_otree_study(user):
+    """The local oTree (started next to crowdhr by `make demo`) and the local MTurk, as the
+    researcher's own site and account, with a small unpublished study of the shipped effort task.
+
+    The oTree server is not asked anything here: it starts at the same time as crowdhr.
+    """
+    from decimal import Decimal
+
+    from experiments.models import Experiment, OtreeSite
+    from experiments.otree_server import DEMO_OTREE_PORT, DEMO_OTREE_REST_KEY
+    from hits.models import PlatformAccount
+
+    site, _ = OtreeSite.objects.get_or_create(
+        owner=user,
+        name="Local oTree (demo)",
+        defaults={"url": f"http://127.0.0.1:{DEMO_OTREE_PORT}", "rest_key": DEMO_OTREE_REST_KEY},
+    )
+    account, _ = PlatformAccount.objects.get_or_create(
+        owner=user,
+        name="Local Mechanical Turk",
+        defaults={
+            "environment": PlatformAccount.Environment.EMULATOR,
+            "access_key_id": "AKIADEMORESEARCHER",
+            "secret_access_key": "demo-secret",
+        },
+    )
+    study, _ = Experiment.objects.get_or_create(
+        owner=user,
+        name="Effort study (demo)",
+        defaults={
+            "account": account,
+            "kind": Experiment.Kind.OTREE,
+            "title": "A two-minute effort decision",
+            "description": "Decide how much effort to give; you earn a bonus for each unit.",
+            "reward": Decimal("0.50"),
+            "otree_site": site,
+            "session_config_name": "effort",
+            "num_participants": 3,
+        },
+    )
+    return study
