@@ -1,0 +1,442 @@
+"""The researcher's admin for workers and money: workers with their record, the payment ledger,
+blocks and messages.
+
+A researcher sees only the workers who worked on their HITs, and of each worker only what
+happened on their own platform accounts. Bans, blocks, bonuses and messages are confirmed actions
+that call `workers.scoring`, `workers.services` and `workers.payments`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+
+from crowdhr.admin_tools import (
+    ObjectButtonsAdmin,
+    OwnedAdmin,
+    Summary,
+    button_for_action,
+    confirmed_action,
+    report,
+)
+from hits import exports
+from hits.fees import bonus_fee
+from hits.models import Assignment, PlatformAccount
+from hits.platforms import PlatformError
+from hits.selectors import MONEY
+from workers import payments, scoring, services
+from workers.models import Achievement, Block, Message, Payment, Worker, WorkerQualification
+
+HARD_BLOCK_WARNING = (
+    "A hard block counts against the worker's MTurk account: several blocks can get them suspended "
+    "from MTurk altogether. Prefer a ban (Quality Score 0), which only keeps them off your HITs."
+)
+
+
+# --- forms of the confirmation pages ------------------------------------------------------------
+class AccountForm(forms.Form):
+    account = forms.ModelChoiceField(queryset=PlatformAccount.objects.none(), help_text="On which account.")
+
+    def limit_to(self, request: HttpRequest) -> None:
+        accounts = PlatformAccount.objects.visible_to(request.user).order_by("name")
+        self.fields["account"].queryset = accounts
+        if len(accounts) == 1:
+            self.fields["account"].initial = accounts[0].pk
+
+
+class ReasonForm(AccountForm):
+    reason = forms.CharField(max_length=1024, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BonusForm(AccountForm):
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_value=Decimal("100.00"), decimal_places=2)
+    reason = forms.CharField(
+        max_length=1024, widget=forms.Textarea(attrs={"rows": 2}), help_text="The worker reads it."
+    )
+
+
+class MessageForm(AccountForm):
+    subject = forms.CharField(max_length=services.MESSAGE_SUBJECT_LIMIT)
+    body = forms.CharField(max_length=services.MESSAGE_BODY_LIMIT, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+# --- what each action will do --------------------------------------------------------------------
+def _summary(title: str, *lines: str, warning: str = ""):
+    def summarize(modeladmin, request, workers: QuerySet[Worker], data: dict | None = None) -> Summary:
+        return Summary(title, workers.count(), noun="worker", lines=list(lines), warning=warning)
+
+    return summarize
+
+
+def bonus_summary(modeladmin, request, workers: QuerySet[Worker], data: dict | None = None) -> Summary:
+    count = workers.count()
+    if not data:
+        return Summary("Send a bonus", count, noun="worker", lines=["Next: check the amount and the cost."])
+    amount = data["amount"]
+    return Summary(
+        "Send a bonus",
+        count,
+        noun="worker",
+        lines=[
+            f"${amount} each from {data['account']}: “{data['reason']}”",
+            f"MTurk's fee: ${bonus_fee(amount)} each",
+        ],
+        money=(amount + bonus_fee(amount)) * count,
+    )
+
+
+def message_summary(modeladmin, request, workers: QuerySet[Worker], data: dict | None = None) -> Summary:
+    count = workers.count()
+    calls = -(-count // services.MESSAGE_WORKERS_PER_CALL)
+    return Summary(
+        "Send a message",
+        count,
+        noun="worker",
+        lines=[f"Sent by MTurk in {calls} call(s) of at most {services.MESSAGE_WORKERS_PER_CALL} workers."],
+    )
+
+
+def _each(modeladmin, request, workers, verb: str, do) -> None:
+    done, errors = 0, []
+    for worker in workers:
+        try:
+            done += int(bool(do(worker)))
+        except (PlatformError, services.WorkerServiceError, ValueError) as error:
+            errors.append(f"{worker}: {error}")
+    report(modeladmin, request, f"{done} {verb}.", errors)
+
+
+@confirmed_action(
+    description="Ban selected workers (Quality Score 0)",
+    summarize=_summary(
+        "Ban workers", "Their Quality Score on the account becomes 0: they cannot take your HITs."
+    ),
+    form_class=ReasonForm,
+)
+def ban_workers(modeladmin, request, workers, data):
+    by = request.user.get_username()
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "banned",
+        lambda w: scoring.ban_worker(data["account"], w, reason=data["reason"], by=by),
+    )
+
+
+@confirmed_action(
+    description="Unban selected workers",
+    summarize=_summary("Unban workers", "They get back the Quality Score they had before the ban."),
+    form_class=AccountForm,
+)
+def unban_workers(modeladmin, request, workers, data):
+    by = request.user.get_username()
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "unbanned",
+        lambda w: scoring.unban_worker(data["account"], w, by=by) or 1,
+    )
+
+
+@confirmed_action(
+    description="Hard block selected workers on MTurk",
+    summarize=_summary(
+        "Hard block workers", "MTurk blocks them from all your HITs.", warning=HARD_BLOCK_WARNING
+    ),
+    form_class=ReasonForm,
+)
+def hard_block_workers(modeladmin, request, workers, data):
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "blocked",
+        lambda w: services.worker_hard_block(
+            account=data["account"], worker=w, reason=data["reason"], by=request.user
+        ),
+    )
+
+
+@confirmed_action(
+    description="Unblock selected workers on MTurk",
+    summarize=_summary("Unblock workers", "Their hard blocks on the account are lifted."),
+    form_class=AccountForm,
+)
+def unblock_workers(modeladmin, request, workers, data):
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "unblocked",
+        lambda w: services.worker_unblock(account=data["account"], worker=w, by=request.user.get_username()),
+    )
+
+
+@confirmed_action(
+    description="Send a bonus to selected workers",
+    summarize=bonus_summary,
+    form_class=BonusForm,
+    review_input=True,
+)
+def send_bonus(modeladmin, request, workers, data):
+    by = f"person: {request.user.get_username()}"
+
+    def pay(worker: Worker) -> bool:
+        payment = services.worker_bonus(
+            account=data["account"],
+            worker=worker,
+            amount=data["amount"],
+            reason=data["reason"],
+            key=f"admin:{data['nonce']}",  # the same page submitted twice pays once
+            by=by,
+        )
+        if payment.status == Payment.Status.FAILED:
+            raise services.WorkerServiceError(payment.error)
+        return True
+
+    _each(modeladmin, request, workers, "bonuses sent", pay)
+
+
+@confirmed_action(
+    description="Send a message to selected workers", summarize=message_summary, form_class=MessageForm
+)
+def send_message(modeladmin, request, workers, data):
+    try:
+        sent = services.workers_message(
+            account=data["account"],
+            workers=list(workers),
+            subject=data["subject"],
+            body=data["body"],
+            by=request.user,
+        )
+    except (PlatformError, services.WorkerServiceError) as error:
+        report(modeladmin, request, "0 messages sent.", [str(error)])
+        return
+    failed = [worker_id for message in sent for worker_id in message.failed_worker_ids]
+    report(
+        modeladmin,
+        request,
+        f"Message sent to {workers.count() - len(failed)} workers.",
+        [f"Could not reach {', '.join(failed)}"] if failed else [],
+    )
+
+
+# --- workers --------------------------------------------------------------------------------------
+def _count_of(assignments: QuerySet[Assignment], **conditions: Any) -> Subquery:
+    rows = assignments.filter(worker=OuterRef("pk"), **conditions).order_by().values("worker")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), Value(0))
+
+
+@admin.register(Worker)
+class WorkerAdmin(ObjectButtonsAdmin, admin.ModelAdmin):
+    list_display = ["worker_id", "platform", "assignments_done", "approvals", "rejections", "first_seen"]
+    list_filter = ["platform", "first_seen"]
+    search_fields = ["worker_id"]
+    readonly_fields = ["worker_id", "platform", "first_seen"]
+    show_full_result_count = False
+    ordering = ["-pk"]
+    list_per_page = 100
+    change_form_template = "admin/workers/worker/change_form.html"
+    actions = [
+        ban_workers,
+        unban_workers,
+        hard_block_workers,
+        unblock_workers,
+        send_bonus,
+        send_message,
+        exports.export_action("workers.csv", exports.worker_rows, "Download selected workers as CSV"),
+    ]
+    object_buttons = ["ban", "unban", "hard_block", "unblock", "bonus", "message"]
+    ban = button_for_action(ban_workers, name="ban", label="Ban")
+    unban = button_for_action(unban_workers, name="unban", label="Unban")
+    hard_block = button_for_action(hard_block_workers, name="hard_block", label="Hard block")
+    unblock = button_for_action(unblock_workers, name="unblock", label="Unblock")
+    bonus = button_for_action(send_bonus, name="bonus", label="Send bonus")
+    message = button_for_action(send_message, name="message", label="Send message")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Worker]:
+        """Only workers who worked on the researcher's HITs, with counts of that work."""
+        mine = Assignment.objects.visible_to(request.user)
+        workers = super().get_queryset(request)
+        if not request.user.is_superuser:
+            workers = workers.filter(Exists(mine.filter(worker=OuterRef("pk"))))
+        decision = Assignment.Decision
+        return workers.annotate(
+            assignments_done=_count_of(mine),
+            approvals=_count_of(mine, decision=decision.APPROVED),
+            rejections=_count_of(mine, decision=decision.REJECTED),
+        )
+
+    def is_visible(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self.is_visible(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self.is_visible(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(ordering="assignments_done")
+    def assignments_done(self, worker: Worker) -> int:
+        return worker.assignments_done
+
+    @admin.display(ordering="approvals")
+    def approvals(self, worker: Worker) -> int:
+        return worker.approvals
+
+    @admin.display(ordering="rejections")
+    def rejections(self, worker: Worker) -> int:
+        return worker.rejections
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        worker = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        extra = {**(extra_context or {}), "record": worker_record(request.user, worker) if worker else []}
+        return super().change_view(request, object_id, form_url, extra)
+
+
+def worker_record(user, worker: Worker) -> list[dict[str, Any]]:
+    """Per platform account of the researcher: scores with history, achievements, money, blocks."""
+    accounts = PlatformAccount.objects.visible_to(user).filter(
+        Q(worker_qualifications__worker=worker) | Q(payments__worker=worker) | Q(blocks__worker=worker)
+    )
+    record = []
+    for account in accounts.distinct().order_by("name"):
+        scores = WorkerQualification.objects.filter(account=account, worker=worker).order_by("qualification")
+        ledger = Payment.objects.filter(account=account, worker=worker)
+        record.append(
+            {
+                "account": account,
+                "scores": [(score, list(score.history.all()[:10])) for score in scores],
+                "achievements": Achievement.objects.filter(account=account, worker=worker).order_by("at"),
+                "approvals": ledger.filter(kind=Payment.Kind.APPROVAL).count(),
+                "rejections": ledger.filter(kind=Payment.Kind.REJECTION).count(),
+                "bonuses": ledger.filter(kind=Payment.Kind.BONUS).order_by("-created"),
+                "blocks": Block.objects.filter(account=account, worker=worker),
+            }
+        )
+    return record
+
+
+# --- the payment ledger ----------------------------------------------------------------------------
+def retry_summary(modeladmin, request, rows: QuerySet[Payment]) -> Summary:
+    failed = rows.filter(status=Payment.Status.FAILED)
+    money = failed.aggregate(total=Sum(F("amount") + F("fee"), output_field=MONEY))["total"] or Decimal(
+        "0.00"
+    )
+    return Summary(
+        "Retry failed payments",
+        failed.count(),
+        noun="payment",
+        lines=["Each is sent again with its own token, so nothing is paid twice."],
+        money=money,
+        refuse="" if failed.exists() else "None of the selected payments failed.",
+    )
+
+
+@confirmed_action(
+    description="Retry selected failed payments", summarize=retry_summary, permissions=("retry",)
+)
+def retry_failed_payments(modeladmin, request, rows, data):
+    by = f"person: {request.user.get_username()}"
+    done, errors = 0, []
+    for payment in rows.filter(status=Payment.Status.FAILED).select_related(
+        "account", "worker", "assignment"
+    ):
+        payment = payments.retry_failed(payment, triggered_by=by)
+        if payment.status == Payment.Status.DONE:
+            done += 1
+        elif payment.status == Payment.Status.FAILED:
+            errors.append(f"Payment {payment.pk}: {payment.error}")
+    report(modeladmin, request, f"{done} payments done.", errors)
+
+
+@admin.register(Payment)
+class PaymentAdmin(OwnedAdmin):
+    list_display = [
+        "created", "kind", "status_badge", "amount", "fee", "worker", "assignment", "experiment", "token",
+        "triggered_by",
+    ]  # fmt: skip
+    list_filter = ["status", "kind", ("experiment", admin.RelatedOnlyFieldListFilter), "created"]
+    list_select_related = ["worker", "assignment", "experiment"]
+    search_fields = ["token", "worker__worker_id", "assignment__assignment_id"]
+    show_full_result_count = False
+    list_per_page = 100
+    actions = [
+        retry_failed_payments,
+        exports.export_action("payments.csv", exports.payment_rows, "Download selected payments as CSV"),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Payment._meta.concrete_fields if f.name != "id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the ledger is written by payments only; the actions still run (view permission)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workers.change_payment")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, payment: Payment) -> str:
+        from django.utils.html import format_html
+
+        return format_html('<span class="payment-{}">{}</span>', payment.status, payment.get_status_display())
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["totals"] = (
+                changelist.queryset.order_by()
+                .values("experiment__name", "kind", "status")
+                .annotate(count=Count("pk"), amount=Sum("amount"), fee=Sum("fee"))
+                .order_by("experiment__name", "kind", "status")
+            )
+        return response
+
+
+@admin.register(Block)
+class BlockAdmin(OwnedAdmin):
+    list_display = ["worker", "kind", "account", "reason", "created", "lifted"]
+    list_filter = ["kind", "created"]
+    list_select_related = ["worker", "account"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(BlockAdmin):
+    list_display = ["subject", "account", "sent", "sent_by"]
+    list_filter = ["sent"]
+    list_select_related = ["account", "sent_by"]
