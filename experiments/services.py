@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 TASK_TYPE = "otree_study"
 PUBLISH_LEASE = timedelta(minutes=5)
 BONUS_CURRENCY = "USD"
-NOTIFY_LIMIT = 100
 
 __all__ = ["ServiceError"]
 
@@ -587,37 +586,29 @@ def bonuses_paid(*, experiment: Experiment):
 
 
 # --- messages ----------------------------------------------------------------------------------
-def experiment_message_workers(*, experiment: Experiment, subject: str, body: str, by) -> Message:
-    """Send one message (MTurk NotifyWorkers) to every worker who took part in the study."""
-    if not subject.strip() or not body.strip():
-        raise ServiceError("A message needs a subject and a text.")
-    worker_ids = sorted(
-        set(
-            Participant.objects.filter(experiment=experiment, excluded=False).values_list(
-                "worker_id", flat=True
-            )
-        )
-        | set(
-            Assignment.objects.filter(hit__outsourcer__experiment=experiment).values_list(
-                "worker__worker_id", flat=True
-            )
+def study_workers(experiment: Experiment) -> list[Worker]:
+    """Every worker who took part in the study (landed, or submitted an assignment), not excluded."""
+    worker_ids = set(
+        Participant.objects.filter(experiment=experiment, excluded=False).values_list("worker_id", flat=True)
+    ) | set(
+        Assignment.objects.filter(hit__outsourcer__experiment=experiment).values_list(
+            "worker__worker_id", flat=True
         )
     )
-    if not worker_ids:
-        raise ServiceError(f"Nobody has taken part in {experiment} yet.")
-    try:
-        failed = platform_for(experiment.account).notify_workers(worker_ids, subject=subject, message=body)
-    except PlatformError as error:
-        raise ServiceError(f"MTurk refused the message: {error}") from error
     Worker.objects.bulk_create(
         [Worker(platform="mturk", worker_id=w) for w in worker_ids], ignore_conflicts=True
     )
-    message = Message.objects.create(
-        account=experiment.account,
-        subject=subject,
-        body=body,
-        failed_worker_ids=failed,
-        sent_by=by if getattr(by, "pk", None) else None,
-    )
-    message.workers.set(Worker.objects.filter(platform="mturk", worker_id__in=worker_ids))
-    return message
+    return list(Worker.objects.filter(platform="mturk", worker_id__in=worker_ids).order_by("worker_id"))
+
+
+def experiment_message_workers(*, experiment: Experiment, subject: str, body: str, by) -> list[Message]:
+    """Send one message (MTurk NotifyWorkers) to every worker who took part in the study."""
+    from workers.services import WorkerServiceError, workers_message
+
+    workers = study_workers(experiment)
+    if not workers:
+        raise ServiceError(f"Nobody has taken part in {experiment} yet.")
+    try:
+        return workers_message(account=experiment.account, workers=workers, subject=subject, body=body, by=by)
+    except (WorkerServiceError, PlatformError) as error:
+        raise ServiceError(str(error)) from error

@@ -1,0 +1,597 @@
+"""The researcher's admin for oTree sites and experiments: publish, add participants, expire, pay, message.
+
+Every action and button calls `experiments.services` and ends with a count message; whatever spends
+money or changes MTurk shows a confirmation page first (see `crowdhr.admin_tools`). Researchers
+see and choose only their own sites, accounts and experiments.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crowdhr.admin_tools import (
+    ObjectButtonsAdmin,
+    OwnedAdmin,
+    Summary,
+    button_for_action,
+    confirmed_action,
+    report,
+)
+from crowdhr.secrets import keep_blank_secrets
+from experiments import services
+from experiments.models import Experiment, OtreeSite, Participant
+from hits.models import HIT
+from workers.models import Payment
+
+
+# --- oTree sites -------------------------------------------------------------------------------
+class OtreeSiteForm(forms.ModelForm):
+    class Meta:
+        model = OtreeSite
+        fields = ["name", "url", "rest_key"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        keep_blank_secrets(self, ("rest_key",))
+        if self.errors or not data.get("url"):
+            return data
+        try:
+            self.instance.otree_version = services.otree_site_check(
+                url=data["url"], rest_key=data.get("rest_key") or ""
+            )
+        except services.ServiceError as error:
+            raise ValidationError(str(error)) from error
+        return data
+
+
+@admin.register(OtreeSite)
+class OtreeSiteAdmin(OwnedAdmin):
+    form = OtreeSiteForm
+    list_display = ["name", "url", "otree_version", "created"]
+    readonly_fields = ["otree_version"]
+    search_fields = ["name", "url"]
+
+
+# --- experiments: the form -------------------------------------------------------------------------
+OTREE_FIELDS = ("otree_site", "session_config_name", "num_participants")
+
+
+class ExperimentForm(forms.ModelForm):
+    """The session config is chosen from what the researcher's oTree site offers."""
+
+    user = None  # set by ExperimentAdmin.get_form
+    session_config_name = forms.ChoiceField(required=False, label="Session config")
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "name",
+            "kind",
+            "account",
+            "otree_site",
+            "session_config_name",
+            "num_participants",
+            "session_config_fields",
+            "assignments_to_post",
+            "exclude_previous_participants",
+            "title",
+            "description",
+            "keywords",
+            "reward",
+            "duration_seconds",
+            "lifetime_seconds",
+            "auto_approval_delay_seconds",
+            "qualification_requirements",
+            "quality_threshold",
+            "reject_unfinished",
+            "unfinished_feedback",
+            "pay_bonuses_automatically",
+            "task_type",
+            "task_config",
+            "items_file",
+            "assignments_required",
+            "agreements_required",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site_problems: dict[int, str] = {}
+        self.configs: dict[int, set[str]] = {}
+        choices: list[tuple[str, str]] = [("", "---------")]
+        for site in self._sites():
+            try:
+                offered = services.session_config_names(site=site)
+            except services.OtreeUnavailable as error:
+                self.site_problems[site.pk] = str(error)
+                continue
+            self.configs[site.pk] = {name for name, _ in offered}
+            choices += [(name, f"{label} ({site.name})") for name, label in offered]
+        current = self.instance.session_config_name
+        if current and current not in {value for value, _ in choices}:
+            choices.append((current, current))
+        if "session_config_name" in self.fields:
+            field = self.fields["session_config_name"]
+            field.choices = list(dict.fromkeys(choices))
+            if self.site_problems:
+                field.help_text = " ".join(self.site_problems.values())
+
+    def _sites(self) -> QuerySet[OtreeSite]:
+        if self.instance.otree_site_id:
+            return OtreeSite.objects.filter(pk=self.instance.otree_site_id)
+        return OtreeSite.objects.visible_to(self.user) if self.user else OtreeSite.objects.none()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("kind") != Experiment.Kind.OTREE or "otree_site" not in self.fields:
+            return data
+        for name in OTREE_FIELDS:
+            if not data.get(name):
+                self.add_error(name, "An oTree study needs this.")
+        site, config = data.get("otree_site"), data.get("session_config_name")
+        if site and config:
+            if site.pk in self.site_problems:
+                self.add_error("session_config_name", self.site_problems[site.pk])
+            elif site.pk not in self.configs:
+                self.add_error("session_config_name", f"Save once with {site} chosen to load its configs.")
+            elif config not in self.configs[site.pk]:
+                self.add_error("session_config_name", f"{site} has no session config {config!r}.")
+        wanted, participants = data.get("assignments_to_post"), data.get("num_participants")
+        if wanted and participants and wanted > participants:
+            self.add_error("assignments_to_post", "Post at most one assignment per oTree participant.")
+        return data
+
+
+# --- experiments: confirmations ------------------------------------------------------------------
+def _otree(queryset: QuerySet[Experiment]) -> QuerySet[Experiment]:
+    return queryset.filter(kind=Experiment.Kind.OTREE)
+
+
+def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> Summary:
+    lines, money, count = [], Decimal("0.00"), 0
+    for experiment in experiments.select_related("account"):
+        if experiment.published_at:
+            lines.append(f"{experiment}: published already (skipped).")
+            continue
+        count += 1
+        if experiment.kind == Experiment.Kind.BATCH:
+            lines.append(
+                f"{experiment}: a batch of questions (its cost is shown per batch after publishing)."
+            )
+            continue
+        cost = services.publish_cost(experiment=experiment)
+        money += cost.total
+        lines.append(
+            f"{experiment}: an oTree session of {experiment.num_participants} participants, "
+            f"{cost.assignments} assignments as HITs of {' + '.join(map(str, cost.batches))} "
+            f"at ${cost.reward} on {experiment.account} (${cost.rewards} rewards + ${cost.fees} MTurk fees)."
+        )
+    warning = "Real money: live MTurk." if experiments.filter(account__environment="live").exists() else ""
+    return Summary(
+        "Publish experiments",
+        count,
+        noun="experiment",
+        lines=lines,
+        money=money,
+        warning=warning,
+        refuse="" if count else "Nothing to publish.",
+    )
+
+
+@confirmed_action(description="Publish selected experiments", summarize=publish_summary)
+def publish(modeladmin, request, experiments, data):
+    done, errors = 0, []
+    for experiment in experiments.filter(published_at__isnull=True):
+        try:
+            services.experiment_publish(experiment=experiment, by=request.user.get_username())
+            done += 1
+        except services.ServiceError as error:
+            errors.append(f"{experiment}: {error}")
+    report(modeladmin, request, f"{done} experiment(s) published.", errors)
+
+
+class CountForm(forms.Form):
+    count = forms.IntegerField(min_value=1, max_value=1000, label="More participants")
+
+
+def add_participants_summary(modeladmin, request, experiments, data: dict | None = None) -> Summary:
+    experiments = _otree(experiments).filter(published_at__isnull=False)
+    if not data:
+        return Summary(
+            "Add participants",
+            experiments.count(),
+            noun="study",
+            lines=[
+                "New HITs of at most 9 assignments are posted; the oTree session must have unused places."
+            ],
+            refuse="" if experiments.exists() else "Only published oTree studies take more participants.",
+        )
+    lines, money = [], Decimal("0.00")
+    for experiment in experiments:
+        cost = services.publish_cost(experiment=experiment, assignments=data["count"])
+        money += cost.total
+        lines.append(f"{experiment}: {data['count']} more as HITs of {' + '.join(map(str, cost.batches))}.")
+    return Summary("Add participants", experiments.count(), noun="study", lines=lines, money=money)
+
+
+@confirmed_action(
+    description="Add participants to selected studies",
+    summarize=add_participants_summary,
+    form_class=CountForm,
+    review_input=True,
+)
+def add_participants(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        _otree(experiments).filter(published_at__isnull=False),
+        "HIT(s) posted",
+        lambda e: len(
+            services.experiment_add_participants(experiment=e, count=data["count"], by=_by(request))
+        ),
+    )
+
+
+def _live_hits(experiments) -> QuerySet[HIT]:
+    return HIT.objects.filter(outsourcer__experiment__in=experiments, status=HIT.Status.LIVE)
+
+
+class ExpirationForm(forms.Form):
+    expire_at = forms.DateTimeField(
+        label="New expiration", help_text="Date and time (UTC), e.g. 2026-12-01 18:00"
+    )
+
+    def clean_expire_at(self):
+        value = self.cleaned_data["expire_at"]
+        if value <= timezone.now():
+            raise ValidationError("Choose a time in the future (use Expire HITs to stop now).")
+        return value
+
+
+def expiration_summary(modeladmin, request, experiments) -> Summary:
+    hits = _live_hits(_otree(experiments)).count()
+    return Summary(
+        "Change expiration", hits, lines=["Every live HIT of the selected studies gets the new time."]
+    )
+
+
+@confirmed_action(
+    description="Change expiration of selected studies' HITs",
+    summarize=expiration_summary,
+    form_class=ExpirationForm,
+)
+def change_expiration(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        _otree(experiments).filter(published_at__isnull=False),
+        "HIT(s) moved",
+        lambda e: services.experiment_change_expiration(
+            experiment=e, expire_at=data["expire_at"], by=_by(request)
+        ),
+    )
+
+
+def expire_summary(modeladmin, request, experiments) -> Summary:
+    hits = _live_hits(_otree(experiments)).filter(expired=False).count()
+    return Summary("Expire HITs", hits, lines=["No new worker can accept; submitted work is still reviewed."])
+
+
+@confirmed_action(description="Expire selected studies' HITs", summarize=expire_summary)
+def expire_hits(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        _otree(experiments).filter(published_at__isnull=False),
+        "HIT(s) expired",
+        lambda e: services.experiment_expire(experiment=e, by=_by(request)),
+    )
+
+
+def pay_bonuses_summary(modeladmin, request, experiments) -> Summary:
+    lines, money, count, problems = [], Decimal("0.00"), 0, []
+    for experiment in _otree(experiments).filter(published_at__isnull=False):
+        try:
+            due, currency = services.bonuses_due(experiment=experiment)
+        except services.ServiceError as error:
+            problems.append(f"{experiment}: {error}")
+            continue
+        if currency != services.BONUS_CURRENCY:
+            problems.append(f"{experiment}: the oTree session pays in {currency}; crowdhr pays USD only.")
+            continue
+        for bonus in due:
+            if bonus.already_paid:
+                lines.append(f"{experiment}: {bonus.worker_id} ${bonus.amount} (paid already, skipped)")
+                continue
+            count += 1
+            money += bonus.amount + bonus.fee
+            lines.append(f"{experiment}: {bonus.worker_id} ${bonus.amount} + ${bonus.fee} fee")
+    return Summary(
+        "Pay bonuses",
+        count,
+        noun="bonus",
+        lines=lines,
+        money=money,
+        warning=" ".join(problems),
+        refuse="" if count else "No unpaid payoff to pay. " + " ".join(problems),
+    )
+
+
+@confirmed_action(description="Pay oTree payoffs as bonuses", summarize=pay_bonuses_summary)
+def pay_bonuses(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        _otree(experiments).filter(published_at__isnull=False),
+        "bonus(es) paid",
+        lambda e: len(services.experiment_pay_bonuses(experiment=e, by=_by(request))),
+    )
+
+
+class MessageForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea, max_length=4096, label="Message")
+
+
+def message_summary(modeladmin, request, experiments) -> Summary:
+    workers = sum(len(services.study_workers(e)) for e in _otree(experiments))
+    return Summary(
+        "Message workers", workers, noun="worker", lines=["Everyone who took part, through MTurk."]
+    )
+
+
+@confirmed_action(
+    description="Message the workers of selected studies", summarize=message_summary, form_class=MessageForm
+)
+def message_workers(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        _otree(experiments),
+        "message(s) sent",
+        lambda e: len(
+            services.experiment_message_workers(
+                experiment=e, subject=data["subject"], body=data["body"], by=request.user
+            )
+        ),
+    )
+
+
+class ExcludeForm(forms.Form):
+    worker_id = forms.RegexField(regex=r"^[A-Z0-9]{1,64}$", label="Worker id")
+    reason = forms.CharField(max_length=255, required=False)
+
+
+def exclude_summary(modeladmin, request, experiments) -> Summary:
+    return Summary(
+        "Exclude a worker",
+        _otree(experiments).count(),
+        noun="study",
+        lines=["The worker is asked to return the study's HITs; nothing more is recorded for them."],
+    )
+
+
+@confirmed_action(
+    description="Exclude a worker from selected studies", summarize=exclude_summary, form_class=ExcludeForm
+)
+def exclude_worker(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        _otree(experiments),
+        "study(ies) exclude the worker",
+        lambda e: bool(
+            services.participant_exclude(
+                experiment=e, worker_id=data["worker_id"], reason=data["reason"], by=_by(request)
+            )
+        ),
+    )
+
+
+def _by(request: HttpRequest) -> str:
+    return request.user.get_username()
+
+
+def _each(modeladmin, request, experiments, what: str, run) -> None:
+    total, errors = 0, []
+    for experiment in experiments:
+        try:
+            total += int(run(experiment))
+        except services.ServiceError as error:
+            errors.append(f"{experiment}: {error}")
+    report(modeladmin, request, f"{total} {what}.", errors)
+
+
+# --- experiments: the admin ------------------------------------------------------------------------
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+    can_delete = False
+    fields = [
+        "worker_id",
+        "assignment_id",
+        "landed_at",
+        "redirected_at",
+        "completed_at",
+        "submitted_at",
+        "payoff",
+        "excluded",
+        "visits",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Participants (one place per worker)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Visits (screen, browser)")
+    def visits(self, participant: Participant) -> str:
+        return "; ".join(
+            f"{v.landed_at:%m-%d %H:%M} {v.screen or '?'} {v.user_agent[:40]}"
+            for v in participant.visits.all()[:5]
+        )
+
+
+class BonusInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ["worker", "amount", "fee", "status", "done_at", "created", "triggered_by", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = "Bonuses paid (who, when, how much)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=Payment.Kind.BONUS).select_related("worker")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
+    form = ExperimentForm
+    list_display = ["name", "kind", "account", "environment", "published_at", "participants_count", "bonuses"]
+    list_filter = ["kind", "published_at"]
+    search_fields = ["name", "title"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "account"]}),
+        (
+            "oTree study",
+            {
+                "fields": [
+                    "otree_site",
+                    "session_config_name",
+                    "num_participants",
+                    "session_config_fields",
+                    "assignments_to_post",
+                    "exclude_previous_participants",
+                ]
+            },
+        ),
+        (
+            "HIT settings",
+            {
+                "fields": [
+                    "title",
+                    "description",
+                    "keywords",
+                    "reward",
+                    "duration_seconds",
+                    "lifetime_seconds",
+                    "auto_approval_delay_seconds",
+                    "qualification_requirements",
+                    "quality_threshold",
+                ]
+            },
+        ),
+        (
+            "Review and pay",
+            {"fields": ["reject_unfinished", "unfinished_feedback", "pay_bonuses_automatically"]},
+        ),
+        (
+            "Batch of questions",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "task_type",
+                    "task_config",
+                    "items_file",
+                    "assignments_required",
+                    "agreements_required",
+                ],
+            },
+        ),
+        (
+            "Published",
+            {"fields": ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]},
+        ),
+    ]
+    readonly_fields = ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]
+    inlines = [ParticipantInline, BonusInline]
+    actions = [
+        publish,
+        add_participants,
+        change_expiration,
+        expire_hits,
+        pay_bonuses,
+        message_workers,
+        exclude_worker,
+    ]
+    object_buttons = [
+        "publish_button",
+        "add_participants_button",
+        "change_expiration_button",
+        "expire_button",
+        "pay_bonuses_button",
+        "message_button",
+        "exclude_button",
+    ]
+    publish_button = button_for_action(publish, name="publish_button", label="Publish")
+    add_participants_button = button_for_action(
+        add_participants, name="add_participants_button", label="Add participants"
+    )
+    change_expiration_button = button_for_action(
+        change_expiration, name="change_expiration_button", label="Change expiration"
+    )
+    expire_button = button_for_action(expire_hits, name="expire_button", label="Expire HITs")
+    pay_bonuses_button = button_for_action(pay_bonuses, name="pay_bonuses_button", label="Pay bonuses")
+    message_button = button_for_action(message_workers, name="message_button", label="Message workers")
+    exclude_button = button_for_action(exclude_worker, name="exclude_button", label="Exclude a worker")
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Experiment | None = None):
+        fixed = [
+            "kind",
+            "account",
+            "otree_site",
+            "session_config_name",
+            "num_participants",
+            "session_config_fields",
+        ]
+        return [*self.readonly_fields, *(fixed if obj and obj.published_at else [])]
+
+    def get_object_buttons(self, request: HttpRequest, obj: Experiment):
+        if not obj.published_at:
+            return [self.publish_button.object_button]
+        if obj.kind != Experiment.Kind.OTREE:
+            return []
+        return [getattr(self, name).object_button for name in self.object_buttons[1:]]
+
+    @admin.display(description="Sandbox or live")
+    def environment(self, experiment: Experiment) -> str:
+        return experiment.account.get_environment_display() if experiment.account_id else "-"
+
+    @admin.display(description="Participants")
+    def participants_count(self, experiment: Experiment) -> int:
+        return experiment.participants.count()
+
+    @admin.display(description="Bonuses paid")
+    def bonuses(self, experiment: Experiment) -> str:
+        paid = experiment.payments.filter(kind=Payment.Kind.BONUS, status=Payment.Status.DONE)
+        return f"${sum((p.amount for p in paid), Decimal('0.00'))}"
+
+    @admin.display(description="oTree")
+    def otree_links(self, experiment: Experiment) -> str:
+        from django.utils.html import format_html
+
+        if not experiment.otree_session_wide_url:
+            return "-"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">session admin</a> · session-wide link: {}',
+            experiment.otree_admin_url,
+            experiment.otree_session_wide_url,
+        )
+
+    @admin.display(description="HIT landing page")
+    def landing_link(self, experiment: Experiment) -> str:
+        return services.landing_url(experiment) if experiment.pk and experiment.is_otree else "-"
