@@ -14,9 +14,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as PermissionDeniedError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
@@ -436,6 +437,15 @@ class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
                 name="{}_{}_assignments".format(*info),
             )
         ]
+        schedule = ScheduleViews(self)
+        pages += [
+            path("schedule/", self.admin_site.admin_view(schedule.page), name="{}_{}_schedule".format(*info)),
+            path(
+                "schedule/<str:task_id>/cancel/",
+                self.admin_site.admin_view(schedule.cancel),
+                name="{}_{}_schedule_cancel".format(*info),
+            ),
+        ]
         return pages + super().get_urls()
 
     def assignments_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -706,3 +716,174 @@ class ProgressAdmin(OwnedAdmin):
     def error_list(self, progress: Progress) -> str:
         errors = progress.errors or []
         return format_html("<br>".join(["{}"] * len(errors)), *errors) if errors else "none"
+
+
+# --- scheduled publishing (django-celery-beat) ---------------------------------------------------
+PUBLISH_TASK = "hits.tasks.publish_experiment_on_schedule"
+
+
+class ScheduleForm(forms.Form):
+    experiment = forms.ModelChoiceField(queryset=Outsourcer.objects.none())  # set by limit_to
+    when = forms.DateTimeField(help_text="UTC, e.g. 2026-12-01 09:00.")
+    repeat_every_hours = forms.IntegerField(
+        min_value=1, max_value=24 * 30, required=False, help_text="Blank: publish once."
+    )
+
+    def limit_to(self, request: HttpRequest) -> None:
+        from experiments.models import Experiment
+
+        self.fields["experiment"].queryset = Experiment.objects.visible_to(request.user).order_by("name")
+
+
+def schedule_summary(modeladmin, request, target, data: dict | None = None) -> Summary:
+    if not data:
+        return Summary(
+            "Schedule publishing", 1, noun="schedule", lines=["Choose the Experiment and the time."]
+        )
+    from experiments.services import publish_cost
+
+    experiment = data["experiment"]
+    cost = publish_cost(experiment=experiment)
+    repeat = data.get("repeat_every_hours")
+    return Summary(
+        "Schedule publishing",
+        1,
+        noun="schedule",
+        lines=[
+            f"{experiment} is published at {data['when']:%Y-%m-%d %H:%M} UTC"
+            + (f", then every {repeat} hours." if repeat else ", once."),
+            f"Each publish posts {cost.assignments} assignment(s) at ${cost.reward} in HITs of {cost.batches}.",
+        ],
+        money=cost.total,
+        warning="The cost shown is for each publish, MTurk's fees included, before any bonus.",
+    )
+
+
+def publish_schedules(user) -> list[Any]:
+    """The researcher's scheduled publishes (the beat tasks that publish their Experiments)."""
+    import json
+
+    from django_celery_beat.models import PeriodicTask
+
+    from experiments.models import Experiment
+
+    mine = set(Experiment.objects.visible_to(user).values_list("pk", flat=True))
+    tasks = PeriodicTask.objects.filter(task=PUBLISH_TASK).select_related("clocked", "interval")
+    return [t for t in tasks if json.loads(t.kwargs or "{}").get("experiment_id") in mine]
+
+
+def schedule_publish(*, experiment: Any, when: Any, repeat_every_hours: int | None, by: Any) -> Any:
+    """Create the beat task that publishes `experiment` at `when` (and repeats, if asked)."""
+    import json
+
+    from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
+
+    kwargs = json.dumps({"experiment_id": experiment.pk, "user_id": by.pk})
+    name = f"Publish {experiment.name} (#{experiment.pk}) at {when:%Y-%m-%d %H:%M}"
+    if repeat_every_hours:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=repeat_every_hours, period=IntervalSchedule.HOURS
+        )
+        return PeriodicTask.objects.create(
+            name=f"{name}, every {repeat_every_hours} h", task=PUBLISH_TASK, kwargs=kwargs, interval=interval,
+            start_time=when,
+        )  # fmt: skip
+    clocked, _ = ClockedSchedule.objects.get_or_create(clocked_time=when)
+    return PeriodicTask.objects.create(
+        name=name, task=PUBLISH_TASK, kwargs=kwargs, clocked=clocked, one_off=True
+    )
+
+
+class ScheduleViews:
+    """The schedule page, served from the HIT admin's URLs (hits/hit/schedule/)."""
+
+    def __init__(self, modeladmin: HITAdmin) -> None:
+        self.modeladmin = modeladmin
+
+    def page(self, request: HttpRequest) -> HttpResponse:
+        from crowdhr.admin_tools import confirm_then_run
+
+        modeladmin = self.modeladmin
+        if not modeladmin.has_view_permission(request):
+            raise PermissionDeniedError
+        back = admin_url(modeladmin, "schedule")
+        if request.method == "POST":
+            if not modeladmin.has_change_permission(request):
+                raise PermissionDeniedError
+            ran, response = confirm_then_run(
+                request,
+                modeladmin,
+                target=None,
+                summarize=schedule_summary,
+                form_class=ScheduleForm,
+                review_input=True,
+                run=lambda data: schedule_publish(
+                    experiment=data["experiment"],
+                    when=data["when"],
+                    repeat_every_hours=data.get("repeat_every_hours"),
+                    by=request.user,
+                ),
+                hidden=[],
+                cancel_url=back,
+            )
+            if not ran:
+                return response
+            modeladmin.message_user(request, f"Scheduled: {response.name}.")
+            return HttpResponseRedirect(back)
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Scheduled publishing",
+            "opts": modeladmin.model._meta,
+            "schedules": publish_schedules(request.user),
+        }
+        return TemplateResponse(request, "admin/hits/hit/schedule.html", context)
+
+    def cancel(self, request: HttpRequest, task_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.modeladmin.has_change_permission(request):
+            raise PermissionDeniedError
+        task = next((t for t in publish_schedules(request.user) if str(t.pk) == task_id), None)
+        if task is None:
+            raise Http404("No such schedule.")
+        task.delete()
+        self.modeladmin.message_user(request, f"Cancelled: {task.name}.")
+        return HttpResponseRedirect(admin_url(self.modeladmin, "schedule"))
+
+
+def _superusers_only_beat_admin() -> None:
+    """django-celery-beat's own pages show every researcher's tasks: superusers only."""
+    from django_celery_beat import models as beat
+
+    for model in [
+        beat.PeriodicTask,
+        beat.ClockedSchedule,
+        beat.CrontabSchedule,
+        beat.SolarSchedule,
+        beat.IntervalSchedule,
+    ]:
+        if not admin.site.is_registered(model):
+            continue
+        original = type(admin.site.get_model_admin(model))
+
+        class SuperusersOnly(original):  # type: ignore[valid-type, misc]
+            def has_module_permission(self, request):
+                return request.user.is_superuser and super().has_module_permission(request)
+
+            def has_view_permission(self, request, obj=None):
+                return request.user.is_superuser and super().has_view_permission(request, obj)
+
+            def has_change_permission(self, request, obj=None):
+                return request.user.is_superuser and super().has_change_permission(request, obj)
+
+            def has_add_permission(self, request):
+                return request.user.is_superuser and super().has_add_permission(request)
+
+            def has_delete_permission(self, request, obj=None):
+                return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+        admin.site.unregister(model)
+        admin.site.register(model, SuperusersOnly)
+
+
+_superusers_only_beat_admin()

@@ -312,3 +312,44 @@ def test_platform_account_secret_is_write_only_and_blank_keeps_it(ada, researche
 
     settings.EMULATOR_ENABLED = False
     assert 'value="emulator"' not in ada.get(add).content.decode()
+
+
+# --- scheduled publishing ------------------------------------------------------------------------
+def make_experiment(owner, name="Effort study"):
+    from experiments.models import Experiment
+
+    account, _ = PlatformAccount.objects.get_or_create(owner=owner, name=f"{owner.username} lab")
+    return Experiment.objects.create(
+        owner=owner, account=account, name=name, title="A study", description="d", num_participants=4
+    )
+
+
+def test_a_researcher_schedules_a_publish_sees_its_cost_and_cancels_it(
+    ada, researcher, client, django_user_model
+):
+    from django_celery_beat.models import PeriodicTask
+
+    experiment = make_experiment(researcher)
+    schedule = reverse("admin:hits_hit_schedule")
+    form = ada.post(schedule)
+    review = confirm_post(
+        ada, form, experiment=str(experiment.pk), when="2030-01-02 09:00", repeat_every_hours=""
+    )
+    text = review.content.decode()
+    assert "2030-01-02 09:00" in text and "$2.40" in text  # 4 x (0.50 + 0.10)
+    assert not PeriodicTask.objects.filter(task="hits.tasks.publish_experiment_on_schedule").exists()
+
+    confirm_post(ada, review)
+    task = PeriodicTask.objects.get(task="hits.tasks.publish_experiment_on_schedule")
+    assert task.one_off and task.clocked.clocked_time.year == 2030
+    assert "Effort study" in ada.get(schedule).content.decode()
+    assert ada.get("/admin/django_celery_beat/periodictask/").status_code == 403
+
+    bob = make_researcher(django_user_model, "bob")
+    client.force_login(bob)
+    assert "Effort study" not in client.get(schedule).content.decode()
+    cancel = reverse("admin:hits_hit_schedule_cancel", args=[task.pk])
+    assert client.post(cancel).status_code == 404
+    client.force_login(researcher)
+    client.post(cancel)
+    assert not PeriodicTask.objects.filter(pk=task.pk).exists()
