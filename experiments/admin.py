@@ -34,6 +34,12 @@ from workers.models import Payment
 
 # --- oTree sites -------------------------------------------------------------------------------
 class OtreeSiteForm(forms.ModelForm):
+    url = forms.URLField(
+        assume_scheme="https",
+        label="URL",
+        help_text="The server's address, e.g. https://my-study.herokuapp.com",
+    )
+
     class Meta:
         model = OtreeSite
         fields = ["name", "url", "rest_key"]
