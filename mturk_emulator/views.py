@@ -237,7 +237,10 @@ def hit_html(request: HttpRequest, hit_id: str) -> HttpResponse:
         "document.querySelectorAll('input[name=assignmentId]').forEach(function(el){"
         f"if(!el.value){{el.value='{assignment_id}';}}}});}});</script>"
     )
-    return HttpResponse(filler + content)
+    response = HttpResponse(filler + content)
+    # Requester HTML runs in an opaque origin, as on MTurk's separate domain: it cannot read our cookies.
+    response["Content-Security-Policy"] = "sandbox allow-scripts allow-forms allow-popups allow-modals"
+    return response
 
 
 # --- Submitting ---------------------------------------------------------------------------

@@ -165,6 +165,7 @@ def test_html_question_is_served_with_the_submit_url_of_the_emulator(alice, crea
     assert "http://testserver/emulator/mturk/externalSubmit" in page.content.decode()
     assert "Is this a cat?" in page.content.decode()
     assert page["X-Frame-Options"] == "SAMEORIGIN"
+    assert page["Content-Security-Policy"].startswith("sandbox ")
 
 
 def test_someone_elses_assignment_and_unknown_pages(alice, client, create_hit):
