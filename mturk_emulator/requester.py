@@ -363,6 +363,11 @@ def _post_hit(account: Account, hit_type: HITType, params: Params) -> HIT:
     return hit
 
 
+def _listed_hits(account: Account) -> QuerySet[HIT]:
+    """The HITs a requester's list operations page through, oldest first so paging stays stable."""
+    return HIT.objects.filter(account=account, disposed=False).select_related("hit_type").order_by("id")
+
+
 @operation("CreateHITType")
 def create_hit_type(account: Account, params: Params) -> Result:
     hit_type = _hit_type_for(account, _hit_type_properties(params))
@@ -392,14 +397,14 @@ def get_hit(account: Account, params: Params) -> Result:
 
 @operation("ListHITs")
 def list_hits(account: Account, params: Params) -> Result:
-    hits = list(HIT.objects.filter(account=account, disposed=False).select_related("hit_type"))
+    hits = list(_listed_hits(account))
     return _paged("HITs", hits, params, hit_output)
 
 
 @operation("ListReviewableHITs")
 def list_reviewable_hits(account: Account, params: Params) -> Result:
     wanted = params.get("Status", "Reviewable")
-    hits = HIT.objects.filter(account=account, disposed=False).select_related("hit_type")
+    hits = _listed_hits(account)
     if params.get("HITTypeId"):
         hits = hits.filter(hit_type__hit_type_id=params["HITTypeId"])
     reviewable = [hit for hit in hits if lifecycle.hit_status(hit) == wanted]
@@ -568,7 +573,7 @@ def list_review_policy_results_for_hit(account: Account, params: Params) -> Resu
 def list_assignments_for_hit(account: Account, params: Params) -> Result:
     hit = _hit(account, params["HITId"])
     statuses = params.get("AssignmentStatuses") or Assignment.VISIBLE_TO_REQUESTER
-    assignments = list(hit.assignments.filter(status__in=statuses).select_related("hit"))
+    assignments = list(hit.assignments.filter(status__in=statuses).select_related("hit").order_by("id"))
     return _paged("Assignments", assignments, params, assignment_output)
 
 
@@ -945,7 +950,7 @@ def list_hits_for_qualification_type(account: Account, params: Params) -> Result
     type_id = params["QualificationTypeId"]
     if type_id not in qualifications.SYSTEM_TYPES:
         _qualification_type(account, type_id, owned=False)
-    hits = HIT.objects.filter(account=account, disposed=False).select_related("hit_type")
+    hits = _listed_hits(account)
     using = [
         hit
         for hit in hits

@@ -319,3 +319,13 @@ def test_unknown_hit_and_assignment_ids_get_request_errors(mturk):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_of(excinfo)[0] == "RequestError"
+
+
+def test_paging_is_stable_while_new_hits_are_posted(mturk, create_hit):
+    first_batch = [create_hit(MaxAssignments=1)["HITId"] for _ in range(4)]
+
+    first = mturk.list_hits(MaxResults=2)
+    create_hit(MaxAssignments=1)
+    second = mturk.list_hits(MaxResults=2, NextToken=first["NextToken"])
+
+    assert [h["HITId"] for h in first["HITs"] + second["HITs"]] == first_batch
