@@ -166,7 +166,7 @@ def settle(payment: Payment) -> Payment:
     if not _claim(payment):
         payment.refresh_from_db()
         return payment
-    payment.refresh_from_db()
+    payment = Payment.objects.select_related("account", "assignment", "worker").get(pk=payment.pk)
     try:
         _call_platform(payment)
     except PlatformError as error:

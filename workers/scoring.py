@@ -73,23 +73,41 @@ def record_decision(assignment: Assignment, *, approved: bool) -> list[Payment]:
     scores = _locked_scores(account, assignment.worker)
     verb = "approved" if approved else "rejected"
     reason = f"{verb} assignment {assignment.assignment_id}"
-    _change(scores[Qualification.TOTAL_HITS], +1, reason, assignment)
-    _change(
-        scores[Qualification.QUALITY_SCORE],
-        QUALITY_APPROVED if approved else QUALITY_REJECTED,
-        reason,
-        assignment,
-    )
+    new_values = {
+        Qualification.TOTAL_HITS: scores[Qualification.TOTAL_HITS].value + 1,
+        Qualification.QUALITY_SCORE: scores[Qualification.QUALITY_SCORE].value
+        + (QUALITY_APPROVED if approved else QUALITY_REJECTED),
+        Qualification.APPROVAL_STREAK: scores[Qualification.APPROVAL_STREAK].value + 1 if approved else 0,
+    }
     if approved:
-        _change(scores[Qualification.HITS_APPROVED], +1, reason, assignment)
-        _change(scores[Qualification.APPROVAL_STREAK], +1, reason, assignment)
+        new_values[Qualification.HITS_APPROVED] = scores[Qualification.HITS_APPROVED].value + 1
         if is_early_bird(assignment):
-            _change(
-                scores[Qualification.EARLY_BIRD], +1, "submitted within 12 minutes of posting", assignment
-            )
-    else:
-        _set(scores[Qualification.APPROVAL_STREAK], 0, reason, assignment)
+            new_values[Qualification.EARLY_BIRD] = scores[Qualification.EARLY_BIRD].value + 1
+    _set_many(scores, new_values, reason, assignment)
     return award_achievements(account, assignment, scores)
+
+
+def _set_many(
+    scores: dict[str, WorkerQualification], new_values: dict[str, int], reason: str, assignment: Assignment
+) -> None:
+    """Change several scores, with their history, in two queries."""
+    changed = [scores[name] for name, value in new_values.items() if scores[name].value != value]
+    if not changed:
+        return
+    QualificationChange.objects.bulk_create(
+        QualificationChange(
+            qualification=row,
+            old_value=row.value,
+            new_value=new_values[row.qualification],
+            reason=reason[:255],
+            assignment=assignment,
+        )
+        for row in changed
+    )
+    now = timezone.now()
+    for row in changed:
+        row.value, row.updated = new_values[row.qualification], now
+    WorkerQualification.objects.bulk_update(changed, ["value", "updated"])
 
 
 def is_early_bird(assignment: Assignment) -> bool:
@@ -111,10 +129,6 @@ def _locked_scores(account: PlatformAccount, worker: Worker) -> dict[str, Worker
     return {row.qualification: row for row in rows}
 
 
-def _change(row: WorkerQualification, delta: int, reason: str, assignment: Assignment | None = None) -> None:
-    _set(row, row.value + delta, reason, assignment)
-
-
 def _set(row: WorkerQualification, value: int, reason: str, assignment: Assignment | None = None) -> None:
     if row.value == value:
         return
@@ -127,7 +141,7 @@ def _set(row: WorkerQualification, value: int, reason: str, assignment: Assignme
 
 def scores_of(account: PlatformAccount, worker: Worker) -> dict[str, int]:
     """The worker's current scores on this account (start values for ones never changed)."""
-    current = {info: q.start for info, q in QUALIFICATIONS.items()}
+    current = {name: info.start for name, info in QUALIFICATIONS.items()}
     current.update(
         WorkerQualification.objects.filter(account=account, worker=worker).values_list(
             "qualification", "value"
@@ -145,17 +159,15 @@ def award_achievements(
 
     bonuses: list[Payment] = []
     worker = assignment.worker
-    for track in achievements.TRACKS:
-        reached = track.levels_reached(scores[track.qualification].value)
-        if not reached:
-            continue
-        have = set(
-            Achievement.objects.filter(account=account, worker=worker, track=track.qualification).values_list(
-                "level", flat=True
-            )
-        )
-        for level in reached:
-            if level.number in have:
+    reached = {
+        track: track.levels_reached(scores[track.qualification].value) for track in achievements.TRACKS
+    }
+    if not any(reached.values()):
+        return bonuses
+    have = set(Achievement.objects.filter(account=account, worker=worker).values_list("track", "level"))
+    for track, levels in reached.items():
+        for level in levels:
+            if (track.qualification, level.number) in have:
                 continue
             bonus = bonus_row(
                 assignment=assignment,

@@ -1,0 +1,228 @@
+"""How efficiently one review cycle works through a backlog of submitted assignments.
+
+Seeds N active HITs (default 10,000) with 3 submitted assignments each in the local MTurk
+(served by gunicorn), then prints:
+- platform calls the review made versus the minimum needed (one ListAssignmentsForHIT per
+  HIT with news plus one decision per assignment); money and qualification upkeep that the
+  decisions trigger (achievement bonuses, qualification score syncs) is listed separately;
+- database queries per HIT, for the first and the last HITs reviewed (constant = no N+1);
+- review throughput (platform calls per second) as a ratio to raw boto3
+  ListAssignmentsForHIT calls per second against the same emulator.
+
+Targets: calls <= 1.05x the minimum, constant queries per HIT, throughput >= 0.5x raw.
+Usage: python bench/review_cycle.py [--hits 10000] [--workers 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._server import free_port, gunicorn, scratch_environment
+
+REVIEW_OPERATIONS = {"ListAssignmentsForHIT", "ApproveAssignment", "RejectAssignment"}
+
+
+class CallCounter(logging.Handler):
+    """Counts crowdhr's platform calls by operation from its structured log lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "platform call":
+            self.calls[record.operation] += 1
+
+
+def seed(hits: int, workers: int) -> tuple[object, list[str]]:
+    """Post one HIT through the API, clone it N times in the emulator's tables, add 3 answers each."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from hits.models import HIT, Outsourcer, PlatformAccount
+    from hits.platforms import HitSpec, platform_for
+    from hits.task_types import get_task_type
+    from mturk_emulator import models as emulator
+    from mturk_emulator.questions import answers_xml
+
+    owner = get_user_model().objects.create_user("bench", is_staff=True)
+    account = PlatformAccount.objects.create(
+        owner=owner, name="bench", environment="emulator", access_key_id="AKIABENCH"
+    )
+    config = {"question": "Which animal?", "choices": ["cat", "dog"], "quality_threshold": None}
+    question = get_task_type("categorical", config).html_question({"text": "a picture"})
+    template = platform_for(account).create_hit(
+        HitSpec(
+            title="Name the animal",
+            description="Choose.",
+            reward=Decimal("0.05"),
+            max_assignments=3,
+            question=question,
+        ),
+        unique_request_token="bench-template",
+    )
+    source = emulator.HIT.objects.get(hit_id=template.hit_id)
+    posted = timezone.now() - timedelta(hours=1)  # a backlog: nobody is an early bird
+    clones = []
+    for _ in range(hits):
+        source.pk = None
+        source.hit_id = emulator.new_entity_id()
+        source.created = posted
+        clones.append(
+            emulator.HIT(**{f.attname: getattr(source, f.attname) for f in emulator.HIT._meta.fields})
+        )
+    emulator.HIT.objects.bulk_create(clones, batch_size=1000)
+    clone_rows = list(emulator.HIT.objects.filter(hit_id__in=[c.hit_id for c in clones]))
+    answers = [answers_xml({"answer": "cat"}), answers_xml({"answer": "cat"}), answers_xml({"answer": "dog"})]
+    rows = []
+    for number, hit in enumerate(clone_rows):
+        for slot in range(3):
+            rows.append(
+                emulator.Assignment(
+                    hit=hit,
+                    worker_id=f"ABENCH{(number * 3 + slot) % workers}",
+                    status="Submitted",
+                    accept_time=posted + timedelta(minutes=20),
+                    deadline=posted + timedelta(hours=2),
+                    submit_time=posted + timedelta(minutes=25),
+                    auto_approval_time=posted + timedelta(days=3),
+                    answer=answers[slot],
+                )
+            )
+    emulator.Assignment.objects.bulk_create(rows, batch_size=2000)
+    outsourcers = Outsourcer.objects.bulk_create(
+        [
+            Outsourcer(
+                owner=owner, account=account, target=f"item-{n}", task_type="categorical", task_config=config
+            )
+            for n in range(hits)
+        ],
+        batch_size=1000,
+    )
+    HIT.objects.bulk_create(
+        [
+            HIT(
+                outsourcer=outsourcer,
+                hit_id=hit.hit_id,
+                environment="emulator",
+                status=HIT.Status.LIVE,
+                creation_token=f"bench-{outsourcer.pk}",
+                assignments_required=3,
+                agreements_required=2,
+                max_assignments=3,
+                title="Name the animal",
+                description="Choose.",
+                reward=Decimal("0.05"),
+                question=question,
+            )
+            for outsourcer, hit in zip(outsourcers, clone_rows, strict=True)
+        ],
+        batch_size=1000,
+    )
+    HIT.objects.update(create_date=posted)
+    return account, [hit.hit_id for hit in clone_rows]
+
+
+def raw_list_rate(account, hit_ids: list[str], calls: int) -> float:
+    from hits.platforms import platform_for
+
+    client = platform_for(account).client
+    started = time.perf_counter()
+    for hit_id in hit_ids[:calls]:
+        client.list_assignments_for_hit(HITId=hit_id, MaxResults=100)
+    return calls / (time.perf_counter() - started)
+
+
+def review(hits: int) -> tuple[float, list[int], list[int], object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hits.models import HIT
+    from hits.review import CycleReport, handle_hit
+
+    report = CycleReport()
+    ids = list(HIT.objects.to_review().order_by("pk").values_list("pk", flat=True))
+    sample = 20
+    first_queries, last_queries = [], []
+    started = time.perf_counter()
+    for index, hit_pk in enumerate(ids):
+        if index < sample or index >= len(ids) - sample:
+            connection.queries_log.clear()
+            with CaptureQueriesContext(connection) as queries:
+                handle_hit(hit_pk, report)
+            (first_queries if index < sample else last_queries).append(len(queries))
+        else:
+            handle_hit(hit_pk, report)
+    return time.perf_counter() - started, first_queries, last_queries, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hits", type=int, default=10_000)
+    parser.add_argument(
+        "--workers", type=int, default=1_000, help="simulated workers sharing the assignments"
+    )
+    parser.add_argument("--raw-calls", type=int, default=1_000)
+    args = parser.parse_args()
+
+    port = free_port()
+    with scratch_environment("review"):
+        os.environ["MTURK_EMULATOR_URL"] = f"http://127.0.0.1:{port}/emulator/mturk/"
+        import django
+
+        django.setup()
+        counter = CallCounter()
+        platform_log = logging.getLogger("crowdhr.platform")
+        platform_log.addHandler(counter)
+        platform_log.setLevel(logging.INFO)
+        platform_log.propagate = False
+        with gunicorn(port):
+            print(f"seeding {args.hits} HITs x 3 submitted assignments ...", flush=True)
+            account, hit_ids = seed(args.hits, args.workers)
+            raw = raw_list_rate(account, hit_ids, min(args.raw_calls, len(hit_ids)))
+            counter.calls.clear()
+            seconds, first, last, report = review(args.hits)
+            from workers import scoring
+
+            upkeep_started = time.perf_counter()
+            synced = scoring.sync_qualifications(limit=10**9)
+            upkeep_seconds = time.perf_counter() - upkeep_started
+
+    review_calls = sum(n for op, n in counter.calls.items() if op in REVIEW_OPERATIONS)
+    minimum = args.hits + args.hits * 3
+    other = {op: n for op, n in counter.calls.items() if op not in REVIEW_OPERATIONS}
+    rate = review_calls / seconds
+    print(
+        f"database: {os.environ.get('DATABASE_URL', 'SQLite')[:40]}; {args.hits} HITs, {args.workers} workers"
+    )
+    print(f"decided: {report.approved} approved, {report.rejected} rejected, {len(report.errors)} errors")
+    print(
+        f"review platform calls: {review_calls} (minimum {minimum}): {review_calls / minimum:.3f}x  [target <= 1.05x]"
+    )
+    print(
+        f"  by operation: {dict(sorted((op, n) for op, n in counter.calls.items() if op in REVIEW_OPERATIONS))}"
+    )
+    print(
+        f"upkeep calls triggered by the decisions (not review overhead): {other}; {synced} scores synced "
+        f"in {upkeep_seconds:.1f}s"
+    )
+    print(
+        f"queries per HIT: first {min(first)}-{max(first)}, last {min(last)}-{max(last)}  [target: constant]"
+    )
+    print(
+        f"raw ListAssignmentsForHIT: {raw:.0f} calls/s; review: {rate:.0f} calls/s, "
+        f"{args.hits / seconds:.1f} HITs/s: {rate / raw:.2f}x raw  [target >= 0.5x]"
+    )
+
+
+if __name__ == "__main__":
+    main()
