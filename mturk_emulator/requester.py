@@ -515,14 +515,32 @@ def update_hit_type_of_hit(account: Account, params: Params) -> Result:
         raise RequestError(
             f"HIT type {params['HITTypeId']} does not exist.", "AWS.MechanicalTurk.HITTypeDoesNotExist"
         )
-    if hit_type.reward != hit.reward:
-        raise _invalid("The new HIT type must have the same reward as the HIT.")
-    for field in ("title", "description", "keywords", "assignment_duration", "auto_approval_delay"):
+    if hit.disposed:
+        raise RequestError(f"Hit {hit.hit_id} has been deleted.", "AWS.MechanicalTurk.InvalidHITState")
+    _reprice(hit, hit_type.reward)
+    for field in ("title", "description", "keywords", "reward", "assignment_duration", "auto_approval_delay"):
         setattr(hit, field, getattr(hit_type, field))
     hit.qualification_requirements = hit_type.qualification_requirements
     hit.hit_type = hit_type
     hit.save()
     return {}
+
+
+def _reprice(hit: HIT, reward: Decimal) -> None:
+    """A new reward applies to every slot not yet decided: charge or refund the difference."""
+    fee = lifecycle.fee_per_assignment(reward, hit.created_with_assignments)
+    difference = (reward + fee) - hit.cost_per_assignment
+    decided = hit.assignments.filter(status__in=[Assignment.APPROVED, Assignment.REJECTED]).count()
+    slots = hit.max_assignments - hit.refunded_slots - decided
+    if difference > 0 and slots > 0:
+        lifecycle.charge(
+            hit.account, difference * slots, f"HIT {hit.hit_id}: reward changed to ${reward:.2f}", hit.hit_id
+        )
+    elif difference < 0 and slots > 0:
+        lifecycle.refund(
+            hit.account, -difference * slots, f"HIT {hit.hit_id}: reward changed to ${reward:.2f}", hit.hit_id
+        )
+    hit.fee_per_assignment = fee
 
 
 @operation("UpdateNotificationSettings")

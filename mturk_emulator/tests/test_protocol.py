@@ -94,16 +94,24 @@ def test_timestamps_are_epoch_seconds_on_the_wire(emulator_url, transactional_db
 def test_remaining_operations(mturk, create_hit):
     hit = create_hit()
     other_type = mturk.create_hit_type(
-        Title="Label pictures", Description="Other text", Reward="0.50", AssignmentDurationInSeconds=900
+        Title="Label pictures", Description="Other text", Reward="1.00", AssignmentDurationInSeconds=900
     )["HITTypeId"]
 
     mturk.update_hit_type_of_hit(HITId=hit["HITId"], HITTypeId=other_type)
     moved = mturk.get_hit(HITId=hit["HITId"])["HIT"]
-    assert (moved["HITTypeId"], moved["Description"], moved["AssignmentDurationInSeconds"]) == (
+    assert (
+        moved["HITTypeId"],
+        moved["Description"],
+        moved["AssignmentDurationInSeconds"],
+        moved["Reward"],
+    ) == (
         other_type,
         "Other text",
         900,
+        "1.00",
     )
+    # Three slots now cost $1.20 each instead of $0.60.
+    assert mturk.get_account_balance()["AvailableBalance"] == "9996.40"
 
     notification = {
         "Destination": "https://example.org/hook",
