@@ -361,7 +361,7 @@ class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
 
     @admin.display(description="money spent", ordering="money_spent")
     def money_spent(self, hit: HIT) -> str:
-        return f"${getattr(hit, 'money_spent', Decimal('0.00'))}"
+        return f"${Decimal(getattr(hit, 'money_spent', 0) or 0):.2f}"
 
     @admin.display(description="links")
     def links(self, hit: HIT) -> str:

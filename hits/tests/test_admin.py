@@ -45,8 +45,10 @@ def publish(account, target="item-1", *, assignments=3, reward="0.10"):
 def answered(crowd, outsourcer, *workers_and_answers):
     """Workers answer on the emulator, and crowdhr stores their assignments (nothing decided)."""
     hit = outsourcer.hits.get()
-    for worker, value in workers_and_answers:
-        crowd.work(hit.hit_id, worker, {"answer": value, "comments": f"{worker} was here"})
+    for number, (worker, value) in enumerate(workers_and_answers):
+        assignment_id = crowd.accept(hit.hit_id, worker)
+        crowd.age_assignment(assignment_id, 40 + 75 * number)  # worked 40 s, 115 s, 190 s, ...
+        crowd.submit(assignment_id, {"answer": value, "comments": f"{worker} was here"})
     fetch_assignments(hit)
     return hit
 
@@ -267,6 +269,7 @@ def test_statistics_page_has_numbers_and_a_chart(ada, account, crowd):
     page = action_post(ada, "response_time_statistics", [hit.pk])
     text = page.content.decode()
     assert 'id="stat-count">2<' in text
+    assert 'id="stat-mean">77.' in text  # (40 + 115) / 2
     assert "<svg" in text and 'class="bar"' in text
     assert "cdn" not in text.lower()
 
