@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from mturk_emulator.models import Assignment, Qualification, QualificationType, SimulatedWorker
 from mturk_emulator.protocol import RequestError
@@ -29,6 +30,21 @@ _GUARDED = {
     "Preview": {"PreviewAndAccept", "DiscoverPreviewAndAccept"},
     "Accept": {"Accept", "PreviewAndAccept", "DiscoverPreviewAndAccept"},
 }
+
+
+def grant(qtype: QualificationType, worker_id: str, value: int) -> Qualification:
+    """Give the worker a score of the qualification type (replacing a revoked or older one)."""
+    score, _ = Qualification.objects.update_or_create(
+        qualification_type=qtype,
+        worker_id=worker_id,
+        defaults={
+            "integer_value": value,
+            "status": Qualification.GRANTED,
+            "grant_time": timezone.now(),
+            "revoked_time": None,
+        },
+    )
+    return score
 
 
 def check_requirements(requirements: list[dict[str, Any]]) -> None:

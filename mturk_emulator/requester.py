@@ -907,16 +907,7 @@ def delete_qualification_type(account: Account, params: Params) -> Result:
 def associate_qualification_with_worker(account: Account, params: Params) -> Result:
     qtype = _qualification_type(account, params["QualificationTypeId"])
     SimulatedWorker.objects.get_or_create(worker_id=params["WorkerId"])
-    Qualification.objects.update_or_create(
-        qualification_type=qtype,
-        worker_id=params["WorkerId"],
-        defaults={
-            "integer_value": params.get("IntegerValue", 1),
-            "status": Qualification.GRANTED,
-            "grant_time": timezone.now(),
-            "revoked_time": None,
-        },
-    )
+    qualifications.grant(qtype, params["WorkerId"], params.get("IntegerValue", 1))
     return {}
 
 
@@ -1023,16 +1014,7 @@ def _pending_request(account: Account, request_id: str) -> QualificationRequest:
 @operation("AcceptQualificationRequest")
 def accept_qualification_request(account: Account, params: Params) -> Result:
     request = _pending_request(account, params["QualificationRequestId"])
-    Qualification.objects.update_or_create(
-        qualification_type=request.qualification_type,
-        worker_id=request.worker_id,
-        defaults={
-            "integer_value": params.get("IntegerValue", 1),
-            "status": Qualification.GRANTED,
-            "grant_time": timezone.now(),
-            "revoked_time": None,
-        },
-    )
+    qualifications.grant(request.qualification_type, request.worker_id, params.get("IntegerValue", 1))
     request.status = QualificationRequest.ACCEPTED
     request.decided_time = timezone.now()
     request.save(update_fields=["status", "decided_time"])

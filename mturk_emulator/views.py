@@ -8,6 +8,9 @@ query, answers coming back through /emulator/mturk/externalSubmit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
@@ -38,6 +41,19 @@ _NOT_ANSWERS = {"assignmentId", "csrfmiddlewaretoken"}
 
 def _worker_id(request: HttpRequest) -> str | None:
     return request.session.get(SESSION_KEY)
+
+
+def needs_worker(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Send a visitor without a chosen worker back to the marketplace to choose one."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _worker_id(request):
+            messages.error(request, "Choose a worker first.")
+            return redirect("mturk_emulator:market")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
@@ -161,12 +177,10 @@ def hit_preview(request: HttpRequest, hit_id: str) -> HttpResponse:
 
 
 @require_POST
+@needs_worker
 def hit_accept(request: HttpRequest, hit_id: str) -> HttpResponse:
     """Accept a HIT as the session's worker; a refusal comes back as a message on the preview."""
     worker_id = _worker_id(request)
-    if not worker_id:
-        messages.error(request, "Choose a worker first.")
-        return redirect("mturk_emulator:market")
     try:
         assignment_id = workers.accept(hit_id, worker_id)
     except workers.WorkRefused as refusal:
@@ -280,12 +294,10 @@ def submitted(request: HttpRequest, assignment_id: str) -> HttpResponse:
 
 
 @require_GET
+@needs_worker
 def worker_dashboard(request: HttpRequest) -> HttpResponse:
     """The session worker's messages, qualifications and past work."""
     worker_id = _worker_id(request)
-    if not worker_id:
-        messages.error(request, "Choose a worker first.")
-        return redirect("mturk_emulator:market")
     held = Qualification.objects.filter(worker_id=worker_id).select_related("qualification_type")
     context = {
         "worker_id": worker_id,
@@ -302,12 +314,10 @@ def worker_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@needs_worker
 def qualification_request(request: HttpRequest, qualification_type_id: str) -> HttpResponse:
     """Ask a requester for a qualification as the session worker."""
     worker_id = _worker_id(request)
-    if not worker_id:
-        messages.error(request, "Choose a worker first.")
-        return redirect("mturk_emulator:market")
     try:
         request_id = workers.request_qualification(
             qualification_type_id, worker_id, request.POST.get("answer", "")

@@ -213,11 +213,7 @@ def request_qualification(qualification_type_id: str, worker_id: str, answer: st
             raise WorkRefused("This qualification cannot be requested.")
         _check_may_request(qtype, worker_id)
         if qtype.auto_granted:
-            Qualification.objects.update_or_create(
-                qualification_type=qtype,
-                worker_id=worker_id,
-                defaults={"integer_value": qtype.auto_granted_value or 1, "status": Qualification.GRANTED},
-            )
+            qualifications.grant(qtype, worker_id, qtype.auto_granted_value or 1)
             return ""
         request = QualificationRequest.objects.create(
             qualification_type=qtype, worker_id=worker_id, test=qtype.test, answer=answer
