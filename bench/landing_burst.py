@@ -117,6 +117,16 @@ def burst(base: str, study_pk: int, submit_to: str, arrivals: list[tuple[str, st
     return results, time.perf_counter() - started
 
 
+def one_at_a_time(base: str, study_pk: int, submit_to: str, arrivals: list[tuple[str, str, str]]):
+    """The same path without a queue: what one worker waits when nobody else arrives."""
+    import requests
+
+    http = requests.Session()
+    started = time.perf_counter()
+    results = [(arrival[0], *arrive(http, base, study_pk, submit_to, *arrival)) for arrival in arrivals]
+    return results, time.perf_counter() - started
+
+
 def report(name: str, results, elapsed: float) -> list[str]:
     seconds = sorted(r[1] for r in results)
     p50 = statistics.median(seconds) * 1000
@@ -150,6 +160,9 @@ def main() -> int:
             print(f"landing burst: gunicorn 2 workers x 16 threads, {database}, {os.cpu_count()} cores")
             problems = report("first landing", *burst(base, study.pk, submit_to, arrivals))
             problems += report("coming back", *burst(base, study.pk, submit_to, arrivals))
+            problems += report(
+                "coming back, one at a time", *one_at_a_time(base, study.pk, submit_to, arrivals)
+            )
             racing, racers, _ = publish("race", args.workers // args.tabs, emulator_url)
             tabs = [arrival for arrival in racers for _ in range(args.tabs)]
             problems += report(f"race, {args.tabs} tabs per worker", *burst(base, racing.pk, submit_to, tabs))

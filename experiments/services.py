@@ -337,9 +337,12 @@ def participant_land(
         raise WrongHit("This HIT does not belong to this study.")
     if participant is None:
         _verify_assignment(experiment, assignment_id, worker_id)
-        if Participant.objects.filter(experiment=experiment).count() >= (experiment.num_participants or 0):
-            return Landing(None, refusal="full")
-        participant = _first_place(experiment, worker_id, assignment_id, hit_id, turk_submit_to, now)
+        if Participant.objects.filter(experiment=experiment).count() < (experiment.num_participants or 0):
+            participant = _first_place(experiment, worker_id, assignment_id, hit_id, turk_submit_to, now)
+        else:  # full, unless another tab of this worker just took their place
+            participant = Participant.objects.filter(experiment=experiment, worker_id=worker_id).first()
+            if participant is None:
+                return Landing(None, refusal="full")
     if participant.is_done:
         return Landing(None, refusal="excluded" if participant.excluded else "done")
     if (participant.assignment_id, participant.hit_id, participant.turk_submit_to) != (

@@ -43,11 +43,24 @@ def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return render(request, "experiments/problem.html", {"message": message}, status=status)
 
 
+STUDY_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "num_participants",
+    "otree_session_code",
+    "otree_session_wide_url",
+    "account_id",
+    "otree_site_id",
+)
+
+
 def _study(pk: int) -> Experiment:
+    """A published oTree study, with only what worker pages show (the landing page is a hot path)."""
     experiment = (
         Experiment.objects.filter(pk=pk, kind=Experiment.Kind.OTREE)
         .exclude(otree_session_wide_url="")
-        .select_related("account", "otree_site")
+        .only(*STUDY_FIELDS)
         .first()
     )
     if experiment is None:
