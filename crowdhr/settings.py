@@ -212,6 +212,8 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if EMULATOR_ENABLED:  # test-only: boto3 reaches the local MTurk over plain HTTP on loopback
+        SECURE_REDIRECT_EXEMPT.append(r"^emulator/")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

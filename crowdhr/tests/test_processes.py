@@ -130,7 +130,7 @@ def production_processes(tmp_path: Path) -> Iterator[ProductionProcesses]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         SECRETS_ENCRYPTION_KEY=secrets.token_hex(32),
-        ALLOWED_HOSTS=HOST,
+        ALLOWED_HOSTS=f"{HOST},127.0.0.1",  # 127.0.0.1: boto3 calling the local MTurk on web
         DATABASE_URL=with_path(database_url, f"/{DATABASE_NAME}"),
         REDIS_URL=with_path(redis_url, f"/{REDIS_DATABASE}"),
         MTURK_ENDPOINT="emulator",
