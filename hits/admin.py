@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from crowdhr.admin_tools import (
     ObjectButtonsAdmin,
     OwnedAdmin,
+    PageAnnotationsAdmin,
     Summary,
     admin_url,
     button_for_action,
@@ -246,7 +247,7 @@ unflag_hits = _action("unflag", "Unflag selected HITs for review", unflag_summar
 
 # --- HITs ---------------------------------------------------------------------------------------
 @admin.register(HIT)
-class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
+class HITAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
     list_display = [
         "title",
         "target",
@@ -328,8 +329,8 @@ class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
     unflag_button = button_for_action(unflag_hits, name="unflag_button", label="Unflag")
     delete_button = button_for_action(delete_hits, name="delete_button", label="Delete")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HIT]:
-        return hits_with_progress(super().get_queryset(request))
+    def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
+        return hits_with_progress(super().annotate_page(queryset, request))
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -359,7 +360,7 @@ class HITAdmin(ObjectButtonsAdmin, OwnedAdmin):
     def done_of_required(self, hit: HIT) -> str:
         return f"{getattr(hit, 'assignments_done', 0)}/{hit.max_assignments}"
 
-    @admin.display(description="money spent", ordering="money_spent")
+    @admin.display(description="money spent")
     def money_spent(self, hit: HIT) -> str:
         return f"${Decimal(getattr(hit, 'money_spent', 0) or 0):.2f}"
 
@@ -574,7 +575,7 @@ def _decide_each(modeladmin, request, assignments, *, approve: bool, feedback: s
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ObjectButtonsAdmin, OwnedAdmin):
+class AssignmentAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
     list_display = [
         "assignment_id",
         "hit_title",

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from crowdhr.admin_tools import (
     ObjectButtonsAdmin,
     OwnedAdmin,
+    PageAnnotationsAdmin,
     Summary,
     button_for_action,
     confirmed_action,
@@ -236,7 +237,7 @@ def _count_of(assignments: QuerySet[Assignment], **conditions: Any) -> Subquery:
 
 
 @admin.register(Worker)
-class WorkerAdmin(ObjectButtonsAdmin, admin.ModelAdmin):
+class WorkerAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
     list_display = ["worker_id", "platform", "assignments_done", "approvals", "rejections", "first_seen"]
     list_filter = ["platform", "first_seen"]
     search_fields = ["worker_id"]
@@ -264,12 +265,17 @@ class WorkerAdmin(ObjectButtonsAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Worker]:
         """Only workers who worked on the researcher's HITs, with counts of that work."""
-        mine = Assignment.objects.visible_to(request.user)
         workers = super().get_queryset(request)
-        if not request.user.is_superuser:
-            workers = workers.filter(Exists(mine.filter(worker=OuterRef("pk"))))
+        if request.user.is_superuser:
+            return workers
+        return workers.filter(
+            Exists(Assignment.objects.visible_to(request.user).filter(worker=OuterRef("pk")))
+        )
+
+    def annotate_page(self, queryset: QuerySet[Worker], request: HttpRequest) -> QuerySet[Worker]:
+        mine = Assignment.objects.visible_to(request.user)  # counts of the viewer's own work only
         decision = Assignment.Decision
-        return workers.annotate(
+        return queryset.annotate(
             assignments_done=_count_of(mine),
             approvals=_count_of(mine, decision=decision.APPROVED),
             rejections=_count_of(mine, decision=decision.REJECTED),
@@ -295,17 +301,17 @@ class WorkerAdmin(ObjectButtonsAdmin, admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(ordering="assignments_done")
+    @admin.display()
     def assignments_done(self, worker: Worker) -> int:
-        return worker.assignments_done
+        return getattr(worker, "assignments_done", 0)
 
-    @admin.display(ordering="approvals")
+    @admin.display()
     def approvals(self, worker: Worker) -> int:
-        return worker.approvals
+        return getattr(worker, "approvals", 0)
 
-    @admin.display(ordering="rejections")
+    @admin.display()
     def rejections(self, worker: Worker) -> int:
-        return worker.rejections
+        return getattr(worker, "rejections", 0)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         worker = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None

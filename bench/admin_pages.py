@@ -1,0 +1,183 @@
+"""How the researcher's change lists scale: HITs, Assignments and Workers at 100 and at 100,000 rows.
+
+Seeds a scratch database (SQLite, or PostgreSQL when DATABASE_URL says so) with rows owned by one
+researcher, then renders each change list as that researcher through the test client and prints:
+- SQL queries per page at both sizes (target: the same number: no N+1, no per-row queries);
+- median render time, and its ratio to a stock `ModelAdmin` for the same model on the same rows
+  (target: within 1.5x).
+
+Usage: python bench/admin_pages.py [--rows 100000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import types
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._server import scratch_environment
+
+BATCH = 5000
+
+
+def seed(owner, start: int, stop: int) -> None:
+    """Rows start..stop-1: one Outsourcer, HIT, Worker, Assignment and approval Payment each."""
+    from django.utils import timezone
+
+    from hits.models import HIT, Assignment, Outsourcer, PlatformAccount
+    from workers.models import Payment, Worker
+
+    account, _ = PlatformAccount.objects.get_or_create(
+        owner=owner, name="bench", defaults={"environment": "sandbox"}
+    )
+    now = timezone.now()
+    for low in range(start, stop, BATCH):
+        numbers = range(low, min(stop, low + BATCH))
+        outsourcers = Outsourcer.objects.bulk_create(
+            Outsourcer(owner=owner, account=account, target=f"item-{n}", task_type="categorical")
+            for n in numbers
+        )
+        hits = HIT.objects.bulk_create(
+            HIT(
+                outsourcer=o, hit_id=f"H{n:09d}", environment="sandbox", status="live", creation_token=f"t{n}",
+                title=f"Name the animal {n}", description="d", reward=Decimal("0.10"), max_assignments=3,
+                question="<q/>",
+            )
+            for n, o in zip(numbers, outsourcers, strict=True)
+        )  # fmt: skip
+        workers = Worker.objects.bulk_create(Worker(worker_id=f"AW{n:09d}") for n in numbers)
+        assignments = Assignment.objects.bulk_create(
+            Assignment(
+                hit=h, assignment_id=f"A{n:09d}", worker=w, platform_status="Approved", decision="approved",
+                accept_time=now, submit_time=now, answers={"answer": "cat"},
+            )
+            for n, h, w in zip(numbers, hits, workers, strict=True)
+        )  # fmt: skip
+        Payment.objects.bulk_create(
+            Payment(
+                account=account, worker=w, assignment=a, kind="approval", key=f"approval:{a.assignment_id}",
+                token=f"tok{n}", amount=Decimal("0.10"), fee=Decimal("0.02"), status="done",
+            )
+            for n, w, a in zip(numbers, workers, assignments, strict=True)
+        )  # fmt: skip
+
+
+def stock_urls():
+    """A URLconf with crowdhr's admin plus a stock ModelAdmin site for the same three models."""
+    from django.contrib import admin
+    from django.urls import path
+
+    from hits.models import HIT, Assignment
+    from workers.models import Worker
+
+    class StockAdmin(admin.ModelAdmin):
+        change_list_template = "admin/change_list.html"  # Django's own, not crowdhr's per-model one
+
+    stock = admin.AdminSite(name="stock")  # Django's defaults: one __str__ column, no filters
+    alike = admin.AdminSite(name="alike")  # as many plain columns and filters as crowdhr's page
+    for model in (HIT, Assignment, Worker):
+        stock.register(model, StockAdmin)
+        ours = admin.site.get_model_admin(model)
+        plain = [f.name for f in model._meta.concrete_fields if not f.is_relation][1:]
+        columns = (plain * 2)[: len(ours.list_display)]
+        filters = [f for f in ours.list_filter if isinstance(f, str) and "__" not in f]
+        alike.register(
+            model, type("AlikeAdmin", (StockAdmin,), {"list_display": columns, "list_filter": filters})
+        )
+    module = types.ModuleType("bench_admin_urls")
+    module.urlpatterns = [
+        path("admin/", admin.site.urls),
+        path("stock/", stock.urls),
+        path("alike/", alike.urls),
+    ]
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def measure(client, url: str, repeat: int) -> tuple[int, float]:
+    """(queries, median seconds) for rendering one change list page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm caches (templates, permissions)
+    times, queries = [], 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        times.append(elapsed)
+        queries = len(captured)
+    return queries, statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with scratch_environment("admin-pages"):
+        import django
+
+        django.setup()
+        from django.contrib.auth import get_user_model
+        from django.test import Client, override_settings
+
+        from crowdhr.researchers import researchers_group
+
+        owner = get_user_model().objects.create_user("bench", password="bench-password-1", is_staff=True)
+        owner.groups.add(researchers_group())
+        superuser = get_user_model().objects.create_superuser("root", password="root-password-1")
+        pages = {"HIT": "hits/hit/", "Assignment": "hits/assignment/", "Worker": "workers/worker/"}
+        results: dict[tuple[str, int], tuple[int, float, int, float]] = {}
+        with override_settings(ROOT_URLCONF=stock_urls(), ALLOWED_HOSTS=["testserver"]):
+            researcher, stock = Client(), Client()
+            researcher.force_login(owner)
+            stock.force_login(
+                superuser
+            )  # the stock site has no researcher scoping: the superuser sees the same rows
+            seeded = 0
+            for size in (100, args.rows):
+                started = time.perf_counter()
+                seed(owner, seeded, size)
+                seeded = size
+                print(f"seeded {size:,} rows of each in {time.perf_counter() - started:.1f} s", flush=True)
+                for name, page in pages.items():
+                    ours = measure(researcher, f"/admin/{page}", args.repeat)
+                    theirs = measure(stock, f"/stock/{page}", args.repeat)
+                    alike = measure(stock, f"/alike/{page}", args.repeat)
+                    results[(name, size)] = (*ours, *theirs, *alike)
+        report(results, pages, args.rows)
+
+
+def report(results: dict, pages: dict, rows: int) -> None:
+    print()
+    print(
+        f"{'change list':<12}{'rows':>9}{'queries':>9}{'ms':>8}{'stock q':>9}{'stock ms':>10}{'ratio':>7}"
+        f"{'alike q':>9}{'alike ms':>10}{'ratio':>7}"
+    )
+    for (name, size), (queries, seconds, sq, ss, aq, alike) in results.items():
+        print(
+            f"{name:<12}{size:>9,}{queries:>9}{seconds * 1000:>8.1f}{sq:>9}{ss * 1000:>10.1f}"
+            f"{seconds / ss:>6.2f}x{aq:>9}{alike * 1000:>10.1f}{seconds / alike:>6.2f}x"
+        )
+    print()
+    print("stock: Django's default ModelAdmin (one __str__ column, no filters);")
+    print("alike: a stock ModelAdmin with as many plain columns and the same plain filters as crowdhr's.")
+    for name in pages:
+        small, large = results[(name, 100)][0], results[(name, rows)][0]
+        verdict = "same" if small == large else "DIFFERENT"
+        worst = max(results[(name, size)][1] / results[(name, size)][5] for size in (100, rows))
+        print(
+            f"{name}: queries {small} at 100 and {large} at {rows:,} ({verdict}); worst ratio to alike {worst:.2f}x (target 1.5x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
