@@ -34,12 +34,23 @@ def emulator_url() -> str:
     return settings.MTURK_EMULATOR_URL
 
 
+def check_environment_allowed(environment: str) -> None:
+    """Real money only where the installation says so: live accounts need MTURK_ENDPOINT=live."""
+    if environment == "live" and settings.MTURK_ENDPOINT != "live":
+        raise PlatformError(
+            "This installation does not spend real money: set MTURK_ENDPOINT=live to use live accounts.",
+            code="LiveNotAllowed",
+            permanent=True,
+        )
+
+
 def platform_for(account: PlatformAccount) -> Platform:
     """The platform client for a researcher's account, with that account's own credentials.
 
     Clients are kept per endpoint and credentials: making a boto3 client costs far more than
     a call, and a client is safe to share between threads.
     """
+    check_environment_allowed(account.environment)
     return _client(
         account.environment,
         account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,

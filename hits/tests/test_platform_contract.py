@@ -286,3 +286,16 @@ def test_a_hit_whose_creation_answer_was_lost_is_created_once(platform, faults):
     faults.fail_next("CreateHIT", "lose_answer", times=1)
     hit = platform.create_hit(spec(), unique_request_token="contract-lost-hit")
     assert [h.hit_id for h in platform.list_hits()] == [hit.hit_id]
+
+
+def test_live_accounts_are_refused_unless_the_installation_is_live(researcher, settings):
+    from hits.models import PlatformAccount
+    from hits.platforms import platform_for
+
+    live = PlatformAccount.objects.create(owner=researcher, name="live", environment="live", access_key_id="AKIALIVE")
+    settings.MTURK_ENDPOINT = "sandbox"
+    with pytest.raises(PlatformError, match="MTURK_ENDPOINT=live") as refused:
+        platform_for(live)
+    assert refused.value.permanent
+    settings.MTURK_ENDPOINT = "live"
+    assert platform_for(live).name == "mturk-live"
