@@ -253,7 +253,7 @@ class WorkerAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
         unblock_workers,
         send_bonus,
         send_message,
-        exports.export_action("workers.csv", exports.worker_rows, "Download selected workers as CSV"),
+        "export_csv",
     ]
     object_buttons = ["ban", "unban", "hard_block", "unblock", "bonus", "message"]
     ban = button_for_action(ban_workers, name="ban", label="Ban")
@@ -300,6 +300,10 @@ class WorkerAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    @admin.action(description="Download selected workers as CSV", permissions=("view",))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Worker]):
+        return exports.csv_response("workers.csv", exports.worker_rows(self.annotate_page(queryset, request)))
 
     @admin.display()
     def assignments_done(self, worker: Worker) -> int:

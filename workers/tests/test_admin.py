@@ -134,3 +134,20 @@ def test_the_ledger_totals_per_experiment_and_retries_failed_payments(ada, accou
     assert "1 payments done." in messages_of(done)
     assert Payment.objects.get().status == "done"
     assert hit.hit_id
+
+
+def test_worker_csv_counts_only_the_researchers_own_work(ada, researcher, django_user_model):
+    mine, theirs = offline_hit(researcher, "a"), offline_hit(make_researcher(django_user_model, "bob"), "b")
+    worker = Worker.objects.create(worker_id="ABOTH")
+    for number, hit in enumerate([mine, theirs, theirs]):
+        Assignment.objects.create(
+            hit=hit,
+            assignment_id=f"A{number}",
+            worker=worker,
+            platform_status="Approved",
+            decision="approved",
+        )
+    response = worker_action(ada, "export_csv", [worker])
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "worker_id,platform,first_seen,assignments,approved,rejected"
+    assert lines[1].startswith("ABOTH,mturk,") and lines[1].endswith(",1,1,0")
