@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from crowdhr.admin_tools import (
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
 from experiments.models import Experiment, OtreeSite, Participant
+from hits.fees import assignment_cost
 from hits.models import HIT
 from workers.models import Payment
 
@@ -163,14 +164,14 @@ def _otree(queryset: QuerySet[Experiment]) -> QuerySet[Experiment]:
 def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> Summary:
     lines, money, count = [], Decimal("0.00"), 0
     for experiment in experiments.select_related("account"):
-        if experiment.published_at:
+        if experiment.published_at and experiment.kind == Experiment.Kind.OTREE:
             lines.append(f"{experiment}: published already (skipped).")
             continue
         count += 1
         if experiment.kind == Experiment.Kind.BATCH:
-            lines.append(
-                f"{experiment}: a batch of questions (its cost is shown per batch after publishing)."
-            )
+            line, batch_money = _batch_cost(experiment)
+            lines.append(line)
+            money += batch_money
             continue
         cost = services.publish_cost(experiment=experiment)
         money += cost.total
@@ -191,10 +192,33 @@ def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> S
     )
 
 
+def _batch_cost(experiment: Experiment) -> tuple[str, Decimal]:
+    """A batch posts one HIT per item row not posted yet, each with `assignments_required` workers."""
+    from experiments.batches import experiment_items
+
+    try:
+        items = len(experiment_items(experiment))
+    except (services.ServiceError, OSError) as error:
+        return f"{experiment}: {error}", Decimal("0.00")
+    posted = experiment.outsourcers.count()
+    new = max(items - posted, 0)
+    per_item = (
+        assignment_cost(experiment.reward, experiment.assignments_required) * experiment.assignments_required
+    )
+    return (
+        f"{experiment}: a batch; {new} of {items} items to post, {experiment.assignments_required} workers each.",
+        per_item * new,
+    )
+
+
+def _publishable(experiments: QuerySet[Experiment]) -> QuerySet[Experiment]:
+    return experiments.filter(Q(published_at__isnull=True) | Q(kind=Experiment.Kind.BATCH))
+
+
 @confirmed_action(description="Publish selected experiments", summarize=publish_summary)
 def publish(modeladmin, request, experiments, data):
     done, errors = 0, []
-    for experiment in experiments.filter(published_at__isnull=True):
+    for experiment in _publishable(experiments):
         try:
             services.experiment_publish(experiment=experiment, by=request.user.get_username())
             done += 1
@@ -567,10 +591,8 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
         return [*self.readonly_fields, *(fixed if obj and obj.published_at else [])]
 
     def get_object_buttons(self, request: HttpRequest, obj: Experiment):
-        if not obj.published_at:
+        if obj.kind != Experiment.Kind.OTREE or not obj.published_at:
             return [self.publish_button.object_button]
-        if obj.kind != Experiment.Kind.OTREE:
-            return []
         return [getattr(self, name).object_button for name in self.object_buttons[1:]]
 
     @admin.display(description="Sandbox or live")

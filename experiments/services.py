@@ -117,10 +117,17 @@ def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
     if experiment.kind == Experiment.Kind.BATCH:
         from experiments.batches import batch_publish
 
-        return batch_publish(experiment=experiment, by=by)
+        published = batch_publish(experiment=experiment, by=by)
+        Experiment.objects.filter(pk=experiment.pk, published_at__isnull=True).update(
+            published_at=timezone.now()
+        )
+        return published
     _check_publishable(experiment)
-    if Outsourcer.objects.filter(experiment=experiment, target=experiment.outsourcer_target).exists():
-        raise ServiceError(f"{experiment} is published already; add participants to post more HITs.")
+    existing = Outsourcer.objects.filter(experiment=experiment, target=experiment.outsourcer_target).first()
+    if existing is not None:
+        if experiment.published_at:
+            raise ServiceError(f"{experiment} is published already; add participants to post more HITs.")
+        return _finish_publishing(experiment, existing)
     _claim_publishing(experiment)
     try:
         _create_otree_session(experiment)
@@ -142,6 +149,17 @@ def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
     Experiment.objects.filter(pk=experiment.pk).update(published_at=timezone.now())
     experiment.refresh_from_db()
     logger.info("study published", extra={"experiment": experiment.pk, "by": by})
+    return outsourcer
+
+
+def _finish_publishing(experiment: Experiment, outsourcer: Outsourcer) -> Outsourcer:
+    """A publish that stopped half-way (MTurk refused a HIT): post the HITs still missing."""
+    for hit in outsourcer.hits.filter(status__in=[HIT.Status.CREATING, HIT.Status.FAILED]):
+        hit_services.hit_post(hit, quality_threshold=experiment.quality_threshold)
+    if outsourcer.hits.exclude(status=HIT.Status.LIVE).exists():
+        raise ServiceError(f"Some HITs of {experiment} are still not on MTurk; try again later.")
+    Experiment.objects.filter(pk=experiment.pk).update(published_at=timezone.now())
+    experiment.refresh_from_db()
     return outsourcer
 
 

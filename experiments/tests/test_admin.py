@@ -181,3 +181,19 @@ def test_expire_and_message_workers(ada, study, browser, crowd):
     with pytest.raises(crowd.Refused):
         crowd.accept(hits_of(study)[1].hit_id, "AW2")
     assert all(hit.expired for hit in hits_of(study))
+
+
+def test_a_publish_that_stopped_half_way_is_finished_without_doubling_hits(study):
+    services.experiment_publish(experiment=study, by="ada")
+    second = hits_of(study)[1]
+    HIT.objects.filter(pk=second.pk).update(status=HIT.Status.FAILED, hit_id="")
+    Experiment.objects.filter(pk=study.pk).update(published_at=None)
+    study.refresh_from_db()
+
+    services.experiment_publish(experiment=study, by="ada")
+
+    assert [hit.status for hit in hits_of(study)] == [HIT.Status.LIVE, HIT.Status.LIVE]
+    assert hits_of(study)[1].hit_id == second.hit_id
+    assert len(platform_for(study.account).list_hits()) == 2
+    study.refresh_from_db()
+    assert study.published_at
