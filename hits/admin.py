@@ -198,20 +198,28 @@ class InputDataForm(forms.Form):
 
 
 def _operate(modeladmin, request: HttpRequest, operation: str, hit_ids: list[int], data: dict) -> Any:
-    """Run an operation now, or as a Celery task with a progress page when it touches many HITs."""
+    """Run an operation on HITs now, or in the background when it touches many HITs."""
+    targets = bulk.targets_of(operation, hit_ids)
+    background = len(hit_ids) > bulk.BACKGROUND_OVER
+    return _start(modeladmin, request, operation, targets, data, f"{len(hit_ids)} HITs", background)
+
+
+def _start(
+    modeladmin, request, operation: str, targets: list[int], data: dict, what: str, background: bool
+) -> Any:
+    """Run now and report, or start a Celery task and show its progress page (enqueued after commit)."""
     from hits.tasks import run_admin_operation
 
-    targets = bulk.targets_of(operation, hit_ids)
     verb = bulk.OPERATIONS[operation].verb
     by = request.user.get_username()
-    if len(hit_ids) > bulk.BACKGROUND_OVER:
+    if background:
         progress = Progress.objects.create(
-            owner=request.user, description=f"{verb.capitalize()}: {len(hit_ids)} HITs", total=len(targets)
+            owner=request.user, description=f"{verb.capitalize()}: {what}", total=len(targets)
         )
         transaction.on_commit(
             lambda: run_admin_operation.delay(progress.pk, operation, targets, _json_safe(data), by)
         )
-        modeladmin.message_user(request, f"Working on {len(hit_ids)} HITs in the background.")
+        modeladmin.message_user(request, f"Working on {what} in the background.")
         return HttpResponseRedirect(
             admin_url(ProgressAdmin(Progress, modeladmin.admin_site), "change", progress.pk)
         )
@@ -561,6 +569,10 @@ def save_as_data_summary(modeladmin, request, assignment) -> Summary:
     )
 
 
+def _feedback(data: dict) -> dict[str, str]:
+    return {"feedback": data["feedback"]} if data.get("feedback") else {}
+
+
 def _decide_each(modeladmin, request, assignments, *, approve: bool, feedback: str = "") -> None:
     decide = services.assignment_approve if approve else services.assignment_reject
     decided, errors = 0, []
@@ -626,13 +638,20 @@ class AssignmentAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
 
     @confirmed_action(description="Approve selected assignments", summarize=approve_summary)
     def approve_selected(self, request, queryset, data):
-        _decide_each(self, request, queryset, approve=True)
+        return self._decide_many(request, queryset, "approve_assignments", data)
 
     @confirmed_action(
         description="Reject selected assignments", summarize=reject_summary, form_class=FeedbackForm
     )
     def reject_selected(self, request, queryset, data):
-        _decide_each(self, request, queryset, approve=False, feedback=data.get("feedback", ""))
+        return self._decide_many(request, queryset, "reject_assignments", data)
+
+    def _decide_many(self, request, queryset, operation: str, data: dict) -> Any:
+        ids = list(queryset.undecided().values_list("pk", flat=True))
+        if len(ids) > bulk.BACKGROUND_OVER_ASSIGNMENTS:
+            return _start(self, request, operation, ids, data, f"{len(ids)} assignments", True)
+        _decide_each(self, request, queryset, approve=operation == "approve_assignments", **_feedback(data))
+        return None
 
     def _back_to_hit(self, assignment: Assignment) -> HttpResponse:
         return HttpResponseRedirect(

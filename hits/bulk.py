@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hits import services
-from hits.models import HIT, Outsourcer, Progress
+from hits.models import HIT, Assignment, Outsourcer, Progress
 from hits.platforms import PlatformError
 
 #: more HITs than this selected: the work runs as a Celery task with a progress page
@@ -60,7 +60,24 @@ OPERATIONS: dict[str, Operation] = {
         HIT,
         lambda h, d, by: services.hit_decide_all(hit=h, approve=False, feedback=d.get("feedback", ""), by=by),
     ),
+    "approve_assignments": Operation(
+        "approved", Assignment, lambda a, d, by: services.assignment_approve(assignment=a, by=by)
+    ),
+    "reject_assignments": Operation(
+        "rejected",
+        Assignment,
+        lambda a, d, by: services.assignment_reject(assignment=a, feedback=d.get("feedback", ""), by=by),
+    ),
 }
+
+#: what each kind of row needs loaded to be worked on
+_RELATED = {
+    Outsourcer: ["account"],
+    HIT: ["outsourcer__account"],
+    Assignment: ["hit__outsourcer__account", "worker"],
+}
+#: more assignments than this selected: the decisions run as a Celery task
+BACKGROUND_OVER_ASSIGNMENTS = 100
 
 
 @dataclass
@@ -71,7 +88,7 @@ class Outcome:
 
 def targets_of(operation: str, hit_ids: Sequence[int]) -> list[int]:
     """The ids the operation runs on: the HITs themselves, or their distinct Outsourcers."""
-    if OPERATIONS[operation].on is HIT:
+    if OPERATIONS[operation].on is not Outsourcer:
         return sorted(hit_ids)
     return sorted(set(HIT.objects.filter(pk__in=hit_ids).values_list("outsourcer_id", flat=True)))
 
@@ -79,12 +96,10 @@ def targets_of(operation: str, hit_ids: Sequence[int]) -> list[int]:
 def run_operation(
     operation: str, ids: Sequence[int], *, data: dict[str, Any], by: str, progress: Progress | None = None
 ) -> Outcome:
-    """Run one operation over Outsourcer or HIT ids, recording progress and errors as it goes."""
+    """Run one operation over Outsourcer, HIT or Assignment ids, recording progress and errors."""
     op = OPERATIONS[operation]
     outcome = Outcome()
-    rows = op.on.objects.filter(pk__in=ids).select_related(
-        "account" if op.on is Outsourcer else "outsourcer__account"
-    )
+    rows = op.on.objects.filter(pk__in=ids).select_related(*_RELATED[op.on])
     for row in rows.order_by("pk"):
         try:
             outcome.changed += op.run(row, data, by)

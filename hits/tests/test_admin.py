@@ -357,3 +357,29 @@ def test_a_researcher_schedules_a_publish_sees_its_cost_and_cancels_it(
     client.force_login(researcher)
     client.post(cancel)
     assert not PeriodicTask.objects.filter(pk=task.pk).exists()
+
+
+@pytest.mark.django_db
+def test_deciding_thousands_of_assignments_runs_in_the_background(
+    ada, researcher, django_capture_on_commit_callbacks
+):
+    from workers.models import Worker
+
+    hit = offline_hit(researcher)
+    worker = Worker.objects.create(worker_id="AMANY")
+    rows = Assignment.objects.bulk_create(
+        Assignment(hit=hit, assignment_id=f"A{n}", worker=worker, platform_status="Submitted")
+        for n in range(101)
+    )
+    page = ada.post(
+        reverse("admin:hits_assignment_changelist"),
+        {"action": "reject_selected", "index": 0, helpers.ACTION_CHECKBOX_NAME: [str(r.pk) for r in rows]},
+    )
+    assert "101 assignments" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        done = confirm_post(ada, page, feedback="Empty answers")
+    assert len(callbacks) == 1
+    progress = Progress.objects.get()
+    assert (progress.total, progress.description) == (101, "Rejected: 101 assignments")
+    assert "0/101" in done.content.decode()
+    assert Assignment.objects.filter(decision="undecided").count() == 101, "nothing decided in the request"
