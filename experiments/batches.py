@@ -8,6 +8,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils import timezone
+
 from hits.models import Outsourcer
 from hits.services import HitSettings, ServiceError, outsourcer_create
 from hits.task_types import get_task_type
@@ -82,6 +84,9 @@ def batch_publish(*, experiment, by: str) -> list[Outsourcer]:
                 by=by,
             )
         )
+    type(experiment).objects.filter(pk=experiment.pk, published_at__isnull=True).update(
+        published_at=timezone.now()
+    )
     return created
 
 
