@@ -234,9 +234,11 @@ def _review_by_consensus(
     if not task.answer_is_valid(answer, agreement.num_agreements):
         _flag(outsourcer, task.invalid_answer_problem(answer), report)
         return
+    # Before the answer is saved, so a crash in between repeats it rather than skipping it:
+    # process_answer runs at least once and must be safe to repeat.
+    task.process_answer(answer)
     if not _save_agreed_answer(outsourcer, task, answer, agreement.num_agreements):
         return
-    task.process_answer(answer)
     for assignment_dict in agreement.accepted:
         _approve(task, assignment_dict, answer, "consensus", report)
     for assignment_dict in agreement.rejected:

@@ -147,7 +147,10 @@ class TaskType:
         return None
 
     def process_answer(self, answer: AssignmentDict) -> None:
-        """What to do with the agreed answer beyond saving it on the Outsourcer. Default: nothing."""
+        """What to do with the agreed answer beyond saving it on the Outsourcer. Default: nothing.
+
+        Runs at least once per agreement (again after a crash), so it must be safe to repeat.
+        """
 
     def describe_answer(self, assignment_dict: AssignmentDict) -> str:
         return ", ".join(f"{v}" for v in self.answer_of(assignment_dict).values())
