@@ -86,14 +86,28 @@ def allowed_submit_bases(request: HttpRequest) -> set[str]:
     return {base.rstrip("/") for base in allowed}
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _is_local_emulator(value: str) -> bool:
+    """The local Mechanical Turk on this machine, whichever loopback name the browser used."""
+    parts = urlsplit(value)
+    return (
+        settings.EMULATOR_ENABLED
+        and parts.scheme in ("http", "https")
+        and parts.hostname in LOOPBACK_HOSTS
+        and parts.path == "/emulator"
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+    )
+
+
 def _submit_base(request: HttpRequest) -> str:
     value = request.GET.get("turkSubmitTo", "").rstrip("/")
     if not value:
         raise BadRequest("The link has no turkSubmitTo. Please open this study from its HIT.")
-    if value not in allowed_submit_bases(request):
+    if value not in allowed_submit_bases(request) and not _is_local_emulator(value):
         raise BadRequest("The link's turkSubmitTo is not Mechanical Turk.")
-    parts = urlsplit(value)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return value
 
 
 def _visit_token(visit: Visit) -> str:

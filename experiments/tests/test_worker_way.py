@@ -262,6 +262,7 @@ BAD_LANDINGS = {
     "submit to an unknown site": ({"turkSubmitTo": "https://evil.example.com"}, 400),
     "submit to a look-alike of MTurk": ({"turkSubmitTo": "https://www.mturk.com.evil.example"}, 400),
     "a HIT of another study": ({"hitId": "3NOTTHISSTUDY"}, 400),
+    "submit to a local page that is not MTurk": ({"turkSubmitTo": "http://127.0.0.1:8000/admin"}, 400),
 }
 
 
@@ -301,3 +302,34 @@ def test_unknown_studies_and_labels_are_404(study, browser, site_url):
         worker.http.post(f"{site_url}/study/{study.pk}/screen/1:forged/", data={"screen": "1x1"}).status_code
         == 400
     )
+
+
+@pytest.mark.parametrize("submit_to", ["https://workersandbox.mturk.com", "https://www.mturk.com/"])
+def test_mturks_own_submit_sites_are_accepted(study, browser, crowd, submit_to):
+    services.experiment_publish(experiment=study, by="ada")
+    hit = hits_of(study)[0]
+    assignment_id = crowd.accept(hit.hit_id, "AW1")
+
+    page = browser(study, "AW1").land(assignment_id, hit.hit_id, turkSubmitTo=submit_to)
+
+    assert page.status_code == 200 and "crowdhr-start" in page.text
+    assert Participant.objects.get().turk_submit_to == submit_to.rstrip("/")
+
+
+def test_two_tabs_racing_for_a_first_place_share_one(study, crowd):
+    services.experiment_publish(experiment=study, by="ada")
+    hit = hits_of(study)[0]
+    assignment_id = crowd.accept(hit.hit_id, "AW1")
+    arrival = {
+        "experiment": study,
+        "worker_id": "AW1",
+        "assignment_id": assignment_id,
+        "hit_id": hit.hit_id,
+        "turk_submit_to": "https://www.mturk.com",
+    }
+    first = services._first_place(**arrival, now=None)
+
+    second = services._first_place(**arrival, now=None)  # the other tab lost the insert race
+
+    assert second.pk == first.pk
+    assert Participant.objects.count() == 1
