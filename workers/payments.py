@@ -53,8 +53,6 @@ def reject_assignment(assignment: Assignment, *, feedback: str, decided_by: str)
 
 
 def _decide(assignment: Assignment, *, approve: bool, feedback: str, decided_by: str) -> bool:
-    kind = Payment.Kind.APPROVAL if approve else Payment.Kind.REJECTION
-    hit = assignment.hit
     with transaction.atomic():
         claimed = Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
             decision=Decision.APPROVING if approve else Decision.REJECTING,
@@ -65,17 +63,7 @@ def _decide(assignment: Assignment, *, approve: bool, feedback: str, decided_by:
         )
         if not claimed:
             return False
-        payment = _ledger_row(
-            assignment=assignment,
-            kind=kind,
-            key=f"{kind}:{assignment.assignment_id}",
-            amount=hit.reward if approve else Decimal("0.00"),
-            fee=assignment_fee(hit.reward, hit.max_assignments or hit.assignments_required)
-            if approve
-            else Decimal("0.00"),
-            reason=feedback,
-            triggered_by=decided_by,
-        )
+        payment = _decision_row(assignment, approved=approve, reason=feedback, triggered_by=decided_by)
     settle(payment)
     return True
 
@@ -120,6 +108,27 @@ def bonus_row(
         key=f"bonus:{key}",
         amount=amount,
         fee=bonus_fee(amount),
+        reason=reason,
+        triggered_by=triggered_by,
+    )
+
+
+def _decision_row(assignment: Assignment, *, approved: bool, reason: str, triggered_by: str) -> Payment:
+    """The ledger row of an approval (the reward and MTurk's fee) or a rejection (no money)."""
+    kind = Payment.Kind.APPROVAL if approved else Payment.Kind.REJECTION
+    hit = assignment.hit
+    reward = hit.reward if approved else Decimal("0.00")
+    fee = (
+        assignment_fee(hit.reward, hit.max_assignments or hit.assignments_required)
+        if approved
+        else Decimal("0.00")
+    )
+    return _ledger_row(
+        assignment=assignment,
+        kind=kind,
+        key=f"{kind}:{assignment.assignment_id}",
+        amount=reward,
+        fee=fee,
         reason=reason,
         triggered_by=triggered_by,
     )
@@ -295,8 +304,6 @@ def _record_failure(payment: Payment, error: PlatformError) -> None:
 
 def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
     """The platform decided on its own (auto-approval): record the money and the scores once."""
-    kind = Payment.Kind.APPROVAL if approved else Payment.Kind.REJECTION
-    hit = assignment.hit
     from workers import scoring
 
     with transaction.atomic():
@@ -307,14 +314,9 @@ def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
         )
         if not claimed:
             return False
-        payment = _ledger_row(
-            assignment=assignment,
-            kind=kind,
-            key=f"{kind}:{assignment.assignment_id}",
-            amount=hit.reward if approved else Decimal("0.00"),
-            fee=assignment_fee(hit.reward, hit.max_assignments or hit.assignments_required)
-            if approved
-            else Decimal("0.00"),
+        payment = _decision_row(
+            assignment,
+            approved=approved,
             reason="Decided by the platform (automatic approval).",
             triggered_by="platform",
         )

@@ -283,3 +283,21 @@ def test_an_achievement_bonus_is_paid_once(account, crowd):
     ]
     assert len(paid) == 2
     assert sum(b.amount for b in paid) == sum(p.amount for p in bonuses)
+
+
+def test_an_assignment_the_platform_approved_on_its_own_is_recorded_once(account, crowd):
+    outsourcer = publish(account)
+    (assignment_id,) = answer(crowd, outsourcer, ("AW1", "cat"))
+    review_active_hits()  # stored, one answer is not enough to decide
+    crowd.age_assignment(assignment_id, 4 * 24 * 3600)  # past the 3-day auto-approval delay
+
+    review_active_hits()
+    review_active_hits()
+
+    stored = Assignment.objects.get(assignment_id=assignment_id)
+    assert (stored.decision, stored.decided_by) == ("approved", "platform (automatic)")
+    assert Payment.objects.filter(assignment=stored).values_list("kind", "status").get() == (
+        "approval",
+        "done",
+    )
+    assert scoring.scores_of(account, stored.worker)[Qualification.QUALITY_SCORE] == 37
