@@ -152,20 +152,16 @@ def test_a_forced_import_closes_the_open_outsourcer_and_approves_its_answers(acc
 
     with pytest.raises(services.ServiceError):
         publish(account)
-    second = (
-        publish(account, force=True)
-        if False
-        else services.outsourcer_create(
-            owner=account.owner,
-            account=account,
-            task_type="categorical",
-            target="item-1",
-            inputs={"text": "Item again"},
-            task_config={"question": "Which?", "choices": ["cat", "dog"]},
-            settings=services.HitSettings(title="Again", description="Again", reward=Decimal("0.10")),
-            force=True,
-            by="ada",
-        )
+    second = services.outsourcer_create(
+        owner=account.owner,
+        account=account,
+        task_type="categorical",
+        target="item-1",
+        inputs={"text": "Item again"},
+        task_config={"question": "Which?", "choices": ["cat", "dog"]},
+        settings=services.HitSettings(title="Again", description="Again", reward=Decimal("0.10")),
+        force=True,
+        by="ada",
     )
 
     first.refresh_from_db()
