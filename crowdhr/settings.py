@@ -182,6 +182,8 @@ if EMULATOR_ENABLED:
     INSTALLED_APPS.append("mturk_emulator")
 MTURK_DEFAULT_ACCESS_KEY_ID = env.text("AWS_ACCESS_KEY_ID")
 MTURK_DEFAULT_SECRET_ACCESS_KEY = env.text("AWS_SECRET_ACCESS_KEY")
+# HITs one review cycle works on at once (each mostly waits for the platform).
+REVIEW_THREADS = 4
 SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Stored secrets (MTurk secret keys, oTree REST keys) are encrypted with this Fernet key.

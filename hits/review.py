@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django import db
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Q
@@ -45,22 +48,39 @@ class CycleReport:
     flagged: int = 0
     errors: list[str] = field(default_factory=list)
 
+    @classmethod
+    def combined(cls, reports: Sequence[CycleReport]) -> CycleReport:
+        total = cls()
+        for report in reports:
+            total.hits += report.hits
+            total.stored += report.stored
+            total.approved += report.approved
+            total.rejected += report.rejected
+            total.flagged += report.flagged
+            total.errors += report.errors
+        return total
+
 
 # --- the cycle ---------------------------------------------------------------------------------
 def review_active_hits(*, limit: int | None = None) -> CycleReport:
-    """One review cycle over every HIT that may have news."""
+    """One review cycle over every HIT that may have news.
+
+    HITs are reviewed by `REVIEW_THREADS` threads at once: most of a review is waiting for the
+    platform, and the HIT lease keeps two reviewers (threads or processes) off the same HIT.
+    """
     from hits.services import hits_finish_creating
 
-    report = CycleReport()
     hits_finish_creating()
     payments.settle_pending()
-    hits = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
-    for hit_pk in list(hits[:limit] if limit else hits):
-        try:
-            handle_hit(hit_pk, report)
-        except PlatformError as error:
-            report.errors.append(f"HIT {hit_pk}: {error}")
-            logger.warning("review of a HIT failed", extra={"hit": hit_pk, "error": str(error)})
+    ids = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
+    ids = list(ids[:limit] if limit else ids)
+    threads = max(1, min(settings.REVIEW_THREADS, len(ids)))
+    if threads == 1:
+        reports = [_review_safely(hit_pk) for hit_pk in ids]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="review") as pool:
+            reports = list(pool.map(_review_in_thread, ids))
+    report = CycleReport.combined(reports)
     scoring.sync_qualifications()
     logger.info(
         "review cycle",
@@ -74,6 +94,23 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
         },
     )
     return report
+
+
+def _review_safely(hit_pk: int) -> CycleReport:
+    report = CycleReport()
+    try:
+        handle_hit(hit_pk, report)
+    except PlatformError as error:
+        report.errors.append(f"HIT {hit_pk}: {error}")
+        logger.warning("review of a HIT failed", extra={"hit": hit_pk, "error": str(error)})
+    return report
+
+
+def _review_in_thread(hit_pk: int) -> CycleReport:
+    try:
+        return _review_safely(hit_pk)
+    finally:
+        db.connections.close_all()
 
 
 def handle_hit(hit_pk: int, report: CycleReport | None = None) -> bool:
