@@ -383,3 +383,16 @@ def test_deciding_thousands_of_assignments_runs_in_the_background(
     assert (progress.total, progress.description) == (101, "Rejected: 101 assignments")
     assert "0/101" in done.content.decode()
     assert Assignment.objects.filter(decision="undecided").count() == 101, "nothing decided in the request"
+
+
+@pytest.mark.django_db
+def test_huge_change_lists_say_more_than_the_cap_instead_of_counting_everything(ada, researcher, monkeypatch):
+    from crowdhr.admin_tools import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 2)
+    for n in range(3):
+        offline_hit(researcher, f"item-{n}")
+    text = ada.get(reverse(CHANGELIST)).content.decode()
+    assert "More than 2 HITs" in text
+    assert "item-0" in text and "item-2" in text
+    assert "1 HIT" in ada.get(reverse(CHANGELIST), {"q": "item-1"}).content.decode()
