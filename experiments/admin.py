@@ -71,6 +71,64 @@ class OtreeSiteAdmin(OwnedAdmin):
 OTREE_FIELDS = ("otree_site", "session_config_name", "num_participants")
 
 
+EXPERIMENT_FIELDSETS = [
+    (None, {"fields": ["name", "kind", "account"]}),
+    (
+        "oTree study",
+        {
+            "fields": [
+                "otree_site",
+                "session_config_name",
+                "num_participants",
+                "session_config_fields",
+                "assignments_to_post",
+                "exclude_previous_participants",
+            ]
+        },
+    ),
+    (
+        "HIT settings",
+        {
+            "fields": [
+                "title",
+                "description",
+                "keywords",
+                "reward",
+                "duration_seconds",
+                "lifetime_seconds",
+                "auto_approval_delay_seconds",
+                "qualification_requirements",
+                "quality_threshold",
+            ]
+        },
+    ),
+    (
+        "Review and pay",
+        {"fields": ["reject_unfinished", "unfinished_feedback", "pay_bonuses_automatically"]},
+    ),
+    (
+        "Batch of questions",
+        {
+            "classes": ["collapse"],
+            "fields": [
+                "task_type",
+                "task_config",
+                "items_file",
+                "assignments_required",
+                "agreements_required",
+            ],
+        },
+    ),
+    (
+        "Published",
+        {"fields": ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]},
+    ),
+]
+EXPERIMENT_FIELDS = [
+    name for title, options in EXPERIMENT_FIELDSETS if title != "Published" for name in options["fields"]
+]
+
+
 class ExperimentForm(forms.ModelForm):
     """The session config is chosen from what the researcher's oTree site offers."""
 
@@ -79,34 +137,7 @@ class ExperimentForm(forms.ModelForm):
 
     class Meta:
         model = Experiment
-        fields = [
-            "name",
-            "kind",
-            "account",
-            "otree_site",
-            "session_config_name",
-            "num_participants",
-            "session_config_fields",
-            "assignments_to_post",
-            "exclude_previous_participants",
-            "title",
-            "description",
-            "keywords",
-            "reward",
-            "duration_seconds",
-            "lifetime_seconds",
-            "auto_approval_delay_seconds",
-            "qualification_requirements",
-            "quality_threshold",
-            "reject_unfinished",
-            "unfinished_feedback",
-            "pay_bonuses_automatically",
-            "task_type",
-            "task_config",
-            "items_file",
-            "assignments_required",
-            "agreements_required",
-        ]
+        fields = EXPERIMENT_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -490,59 +521,7 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     list_display = ["name", "kind", "account", "environment", "published_at", "participants_count", "bonuses"]
     list_filter = ["kind", "published_at"]
     search_fields = ["name", "title"]
-    fieldsets = [
-        (None, {"fields": ["name", "kind", "account"]}),
-        (
-            "oTree study",
-            {
-                "fields": [
-                    "otree_site",
-                    "session_config_name",
-                    "num_participants",
-                    "session_config_fields",
-                    "assignments_to_post",
-                    "exclude_previous_participants",
-                ]
-            },
-        ),
-        (
-            "HIT settings",
-            {
-                "fields": [
-                    "title",
-                    "description",
-                    "keywords",
-                    "reward",
-                    "duration_seconds",
-                    "lifetime_seconds",
-                    "auto_approval_delay_seconds",
-                    "qualification_requirements",
-                    "quality_threshold",
-                ]
-            },
-        ),
-        (
-            "Review and pay",
-            {"fields": ["reject_unfinished", "unfinished_feedback", "pay_bonuses_automatically"]},
-        ),
-        (
-            "Batch of questions",
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "task_type",
-                    "task_config",
-                    "items_file",
-                    "assignments_required",
-                    "agreements_required",
-                ],
-            },
-        ),
-        (
-            "Published",
-            {"fields": ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]},
-        ),
-    ]
+    fieldsets = EXPERIMENT_FIELDSETS
     readonly_fields = ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]
     inlines = [ParticipantInline, BonusInline]
     actions = [

@@ -8,7 +8,7 @@ says who acted (`by`). oTree is reached only through `experiments.otree`, MTurk 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -243,18 +243,14 @@ def previous_participants_qualification(experiment: Experiment) -> str:
 def _hit_settings(
     experiment: Experiment, assignments: int, requirements: list[dict[str, Any]]
 ) -> HitSettings:
-    return HitSettings(
-        title=experiment.title,
-        description=experiment.description,
-        reward=experiment.reward,
-        keywords=experiment.keywords,
-        duration_seconds=experiment.duration_seconds,
-        lifetime_seconds=experiment.lifetime_seconds,
-        auto_approval_delay_seconds=experiment.auto_approval_delay_seconds,
+    """The experiment's HIT settings, for `assignments` workers each doing the whole study once."""
+    from experiments.batches import batch_hit_settings
+
+    return replace(
+        batch_hit_settings(experiment),
         assignments_required=assignments,
         agreements_required=1,
         qualification_requirements=tuple(requirements),
-        quality_threshold=experiment.quality_threshold,
     )
 
 
