@@ -158,6 +158,17 @@ class OwnedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """Rows that are records (HITs, assignments, the ledger): written by services, never added or
+    deleted by hand. Without delete permission the "delete selected" action disappears too."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
 def _has_owner_field(model: type[models.Model]) -> bool:
     return any(f.name == "owner" for f in model._meta.get_fields())
 

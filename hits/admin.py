@@ -23,6 +23,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from crowdhr.admin_tools import (
+    HistoryAdmin,
     ObjectButtonsAdmin,
     OwnedAdmin,
     PageAnnotationsAdmin,
@@ -255,7 +256,7 @@ unflag_hits = _action("unflag", "Unflag selected HITs for review", unflag_summar
 
 # --- HITs ---------------------------------------------------------------------------------------
 @admin.register(HIT)
-class HITAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
+class HITAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
     list_display = [
         "title",
         "target",
@@ -339,17 +340,6 @@ class HITAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
 
     def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
         return hits_with_progress(super().annotate_page(queryset, request))
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # deleting rows would destroy history: use "Delete HITs"
-        return actions
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # HITs are posted by publishing an Experiment
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     # --- columns ---
     @admin.display(description="target", ordering="outsourcer__target")
@@ -587,7 +577,7 @@ def _decide_each(modeladmin, request, assignments, *, approve: bool, feedback: s
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
+class AssignmentAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
     list_display = [
         "assignment_id",
         "hit_title",
@@ -615,17 +605,6 @@ class AssignmentAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
             "assignments.csv", exports.assignment_rows, "Download selected assignments as CSV"
         ),
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description="HIT", ordering="hit__title")
     def hit_title(self, assignment: Assignment) -> str:
@@ -684,7 +663,7 @@ class AssignmentAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
 
 # --- Outsourcers and progress -------------------------------------------------------------------
 @admin.register(Outsourcer)
-class OutsourcerAdmin(OwnedAdmin):
+class OutsourcerAdmin(HistoryAdmin, OwnedAdmin):
     list_display = ["target", "task_type", "experiment", "state", "answer_source", "created"]
     list_filter = ["active", "needs_review", "task_type", "created"]
     list_select_related = ["experiment"]
@@ -695,24 +674,15 @@ class OutsourcerAdmin(OwnedAdmin):
         "needs_review", "problem", "answer", "answer_source", "last_updated", "created",
     ]  # fmt: skip
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Progress)
-class ProgressAdmin(OwnedAdmin):
+class ProgressAdmin(HistoryAdmin, OwnedAdmin):
     """Long admin work: done/total and errors; the page refreshes itself until the work is done."""
 
     list_display = ["description", "bar", "error_count", "started", "finished"]
     readonly_fields = ["description", "bar", "total", "done", "error_list", "started", "finished"]
     fields = readonly_fields
     change_form_template = "admin/hits/progress/change_form.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

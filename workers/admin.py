@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from crowdhr.admin_tools import (
+    HistoryAdmin,
     ObjectButtonsAdmin,
     OwnedAdmin,
     PageAnnotationsAdmin,
@@ -237,7 +238,7 @@ def _count_of(assignments: QuerySet[Assignment], **conditions: Any) -> Subquery:
 
 
 @admin.register(Worker)
-class WorkerAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
+class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
     list_display = ["worker_id", "platform", "assignments_done", "approvals", "rejections", "first_seen"]
     list_filter = ["platform", "first_seen"]
     search_fields = ["worker_id"]
@@ -289,17 +290,6 @@ class WorkerAdmin(PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and self.is_visible(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.action(description="Download selected workers as CSV", permissions=("view",))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Worker]):
@@ -380,7 +370,7 @@ def retry_failed_payments(modeladmin, request, rows, data):
 
 
 @admin.register(Payment)
-class PaymentAdmin(OwnedAdmin):
+class PaymentAdmin(HistoryAdmin, OwnedAdmin):
     list_display = [
         "created", "kind", "status_badge", "amount", "fee", "worker", "assignment", "experiment", "token",
         "triggered_by",
@@ -398,14 +388,8 @@ class PaymentAdmin(OwnedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Payment._meta.concrete_fields if f.name != "id"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the ledger is written by payments only; the actions still run (view permission)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("workers.change_payment")
@@ -430,18 +414,12 @@ class PaymentAdmin(OwnedAdmin):
 
 
 @admin.register(Block)
-class BlockAdmin(OwnedAdmin):
+class BlockAdmin(HistoryAdmin, OwnedAdmin):
     list_display = ["worker", "kind", "account", "reason", "created", "lifted"]
     list_filter = ["kind", "created"]
     list_select_related = ["worker", "account"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
