@@ -157,7 +157,11 @@ def main() -> int:
         database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
         with gunicorn(emulator_port), gunicorn(crowdhr_port, workers=2, threads=16) as base:
             study, arrivals, submit_to = publish("burst", args.workers, emulator_url)
-            print(f"landing burst: gunicorn 2 workers x 16 threads, {database}, {os.cpu_count()} cores")
+            load = os.getloadavg()[0]
+            print(
+                f"landing burst: gunicorn 2 workers x 16 threads, {database}, {os.cpu_count()} cores "
+                f"(load average {load:.1f} before the burst; the clients run on the same cores)"
+            )
             problems = report("first landing", *burst(base, study.pk, submit_to, arrivals))
             problems += report("coming back", *burst(base, study.pk, submit_to, arrivals))
             problems += report(

@@ -414,9 +414,13 @@ def visit_record_screen(*, visit_pk: int, screen: str) -> bool:
 
 
 def visit_record_redirect(*, visit: Visit) -> None:
+    """When the worker left for oTree: on the visit, and on their place the first time."""
     now = timezone.now()
     Visit.objects.filter(pk=visit.pk, redirected_at__isnull=True).update(redirected_at=now)
-    Participant.objects.filter(pk=visit.participant_id, redirected_at__isnull=True).update(redirected_at=now)
+    if visit.participant.redirected_at is None:
+        Participant.objects.filter(pk=visit.participant_id, redirected_at__isnull=True).update(
+            redirected_at=now
+        )
 
 
 def otree_link(experiment: Experiment, participant: Participant) -> str:
