@@ -57,8 +57,11 @@ def otree_site_check(*, url: str, rest_key: str) -> str:
 
 def session_config_names(*, site: OtreeSite) -> list[tuple[str, str]]:
     """(name, display name) of every session config the site offers."""
+    from experiments.otree import OtreeClient
+
     try:
-        configs = site.client().session_configs()
+        # A short wait: the admin form asks while the researcher waits for the page.
+        configs = OtreeClient(site.url, site.rest_key or "", timeout=5).session_configs()
     except OtreeError as error:
         raise OtreeUnavailable(_otree_problem(site.url, error)) from error
     return [(c["name"], c.get("display_name") or c["name"]) for c in configs]
