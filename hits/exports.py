@@ -77,9 +77,10 @@ def assignment_rows(assignments: QuerySet) -> Iterator[list[Any]]:
         ]  # fmt: skip
 
 
-def worker_rows(workers: QuerySet) -> Iterator[list[Any]]:
+def worker_rows(workers: Iterable[Any]) -> Iterator[list[Any]]:
+    """Workers (with the viewer's counts set on them, see the Worker admin) as CSV rows."""
     yield ["worker_id", "platform", "first_seen", "assignments", "approved", "rejected"]
-    for w in workers.order_by("pk").iterator(chunk_size=CHUNK):
+    for w in workers:
         yield [
             w.worker_id, w.platform, w.first_seen, getattr(w, "assignments_done", ""),
             getattr(w, "approvals", ""), getattr(w, "rejections", ""),

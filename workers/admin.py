@@ -8,13 +8,13 @@ that call `workers.scoring`, `workers.services` and `workers.payments`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import HttpRequest
 
 from crowdhr.admin_tools import (
@@ -25,6 +25,7 @@ from crowdhr.admin_tools import (
     Summary,
     button_for_action,
     confirmed_action,
+    owned,
     report,
 )
 from hits import exports
@@ -232,15 +233,10 @@ def send_message(modeladmin, request, workers, data):
 
 
 # --- workers --------------------------------------------------------------------------------------
-def _count_of(assignments: QuerySet[Assignment], **conditions: Any) -> Subquery:
-    rows = assignments.filter(worker=OuterRef("pk"), **conditions).order_by().values("worker")
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), Value(0))
-
-
 @admin.register(Worker)
 class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
     list_display = ["worker_id", "platform", "assignments_done", "approvals", "rejections", "first_seen"]
-    list_filter = ["platform", "first_seen"]
+    list_filter = ["first_seen"]
     search_fields = ["worker_id"]
     readonly_fields = ["worker_id", "platform", "first_seen"]
     show_full_result_count = False
@@ -273,14 +269,24 @@ class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.
             Exists(Assignment.objects.visible_to(request.user).filter(worker=OuterRef("pk")))
         )
 
-    def annotate_page(self, queryset: QuerySet[Worker], request: HttpRequest) -> QuerySet[Worker]:
-        mine = Assignment.objects.visible_to(request.user)  # counts of the viewer's own work only
-        decision = Assignment.Decision
-        return queryset.annotate(
-            assignments_done=_count_of(mine),
-            approvals=_count_of(mine, decision=decision.APPROVED),
-            rejections=_count_of(mine, decision=decision.REJECTED),
+    def annotate_page(self, queryset: QuerySet[Worker], request: HttpRequest) -> list[Worker]:
+        """The page's workers with counts of the viewer's own assignments (one grouped query)."""
+        workers = list(queryset)
+        counts: dict[int, dict[str, int]] = {w.pk: {} for w in workers}
+        rows = (
+            owned(Assignment.objects.filter(worker_id__in=list(counts)), request.user)
+            .values_list("worker_id", "decision")
+            .annotate(n=Count("pk"))
+            .order_by()
         )
+        for worker_id, decision, n in rows:
+            counts[worker_id][decision] = n
+        for worker in workers:
+            mine = counts[worker.pk]
+            worker.assignments_done = sum(mine.values())
+            worker.approvals = mine.get(Assignment.Decision.APPROVED, 0)
+            worker.rejections = mine.get(Assignment.Decision.REJECTED, 0)
+        return workers
 
     def is_visible(self, request: HttpRequest, obj: Any) -> bool:
         return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
@@ -293,7 +299,14 @@ class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.
 
     @admin.action(description="Download selected workers as CSV", permissions=("view",))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Worker]):
-        return exports.csv_response("workers.csv", exports.worker_rows(self.annotate_page(queryset, request)))
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+
+        def annotated() -> Iterator[Worker]:
+            for start in range(0, len(ids), exports.CHUNK):
+                chunk = Worker.objects.filter(pk__in=ids[start : start + exports.CHUNK]).order_by("pk")
+                yield from self.annotate_page(chunk, request)
+
+        return exports.csv_response("workers.csv", exports.worker_rows(annotated()))
 
     @admin.display()
     def assignments_done(self, worker: Worker) -> int:
