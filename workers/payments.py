@@ -175,14 +175,16 @@ def settle(payment: Payment) -> Payment:
     if not _claim(payment):
         payment.refresh_from_db()
         return payment
-    payment = Payment.objects.select_related("account", "assignment", "worker").get(pk=payment.pk)
+    payment = Payment.objects.select_related(
+        "account", "worker", "assignment__worker", "assignment__hit__outsourcer__account"
+    ).get(pk=payment.pk)
     try:
         _call_platform(payment)
     except PlatformError as error:
         _record_failure(payment, error)
     else:
         _record_success(payment)
-    payment.refresh_from_db()
+    payment.refresh_from_db(fields=["status", "error", "done_at"])
     return payment
 
 

@@ -117,16 +117,18 @@ def is_early_bird(assignment: Assignment) -> bool:
 
 
 def _locked_scores(account: PlatformAccount, worker: Worker) -> dict[str, WorkerQualification]:
-    existing = {q.qualification for q in WorkerQualification.objects.filter(account=account, worker=worker)}
+    """The worker's score rows on this account, locked until the transaction ends (made if missing)."""
+    rows = WorkerQualification.objects.select_for_update().filter(account=account, worker=worker)
+    scores = {row.qualification: row for row in rows}
     missing = [
         WorkerQualification(account=account, worker=worker, qualification=name, value=info.start)
         for name, info in QUALIFICATIONS.items()
-        if name not in existing
+        if name not in scores
     ]
     if missing:
         WorkerQualification.objects.bulk_create(missing, ignore_conflicts=True)
-    rows = WorkerQualification.objects.select_for_update().filter(account=account, worker=worker)
-    return {row.qualification: row for row in rows}
+        scores = {row.qualification: row for row in rows.all()}
+    return scores
 
 
 def _set(row: WorkerQualification, value: int, reason: str, assignment: Assignment | None = None) -> None:
