@@ -84,6 +84,7 @@ class Outsourcer(models.Model):
     objects = OwnedQuerySet.as_manager()
 
     class Meta:
+        ordering = ["-pk"]
         indexes = [models.Index(fields=["active", "needs_review"])]
 
     def __str__(self) -> str:
