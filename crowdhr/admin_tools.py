@@ -202,13 +202,16 @@ class PageAnnotatedChangeList(ChangeList):
     """
 
     def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        page = list(self.result_list)
-        annotated = self.model_admin.annotate_page(
-            self.model._default_manager.filter(pk__in=[row.pk for row in page]), request
-        )
+        rows = self.queryset
+        self.queryset = rows.select_related(None).only("pk")  # the page's ids; rows come next
+        try:
+            super().get_results(request)
+        finally:
+            self.queryset = rows
+        ids = [row.pk for row in self.result_list]
+        annotated = self.model_admin.annotate_page(self.model._default_manager.filter(pk__in=ids), request)
         by_pk = {row.pk: row for row in annotated}
-        self.result_list = [by_pk.get(row.pk, row) for row in page]
+        self.result_list = [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 class CappedCountPaginator(Paginator):

@@ -339,7 +339,12 @@ class HITAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmi
     delete_button = button_for_action(delete_hits, name="delete_button", label="Delete")
 
     def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
-        return hits_with_progress(super().annotate_page(queryset, request))
+        rows = (
+            super()
+            .annotate_page(queryset, request)
+            .defer("question", "description", "qualification_requirements")
+        )
+        return hits_with_progress(rows)
 
     # --- columns ---
     @admin.display(description="target", ordering="outsourcer__target")
