@@ -77,7 +77,9 @@ class Outsourcer(models.Model):
     problem = models.TextField(blank=True)
     answer = models.JSONField(null=True, blank=True, help_text="The agreed (or entered) answer.")
     answer_source = models.CharField(max_length=100, blank=True)
-    agreements = models.PositiveIntegerField(null=True, blank=True, help_text="Workers who agreed on the answer.")
+    agreements = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Workers who agreed on the answer."
+    )
     last_updated = models.DateTimeField(null=True, blank=True, help_text="Last time this saved data.")
     created = models.DateTimeField(auto_now_add=True)
 
@@ -101,10 +103,9 @@ class HITQuerySet(OwnedQuerySet):
     owner_path = "outsourcer__owner"
 
     def to_review(self) -> HITQuerySet:
-        """HITs the review worker looks at: live, and their Outsourcer neither done nor flagged."""
-        return self.filter(
-            active=True, status=HIT.Status.LIVE, outsourcer__active=True, outsourcer__needs_review=False
-        )
+        """HITs the review worker looks at: live, still active (late answers to an Outsourcer that
+        has its answer are judged too), and their Outsourcer not waiting for a person."""
+        return self.filter(active=True, status=HIT.Status.LIVE, outsourcer__needs_review=False)
 
 
 class HIT(models.Model):

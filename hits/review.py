@@ -373,14 +373,25 @@ def _flag(outsourcer: Outsourcer, problem: str, report: CycleReport) -> None:
 
 
 def _retire_if_finished(hit: HIT) -> None:
-    """A HIT whose Outsourcer is done and whose every assignment is decided needs no more review."""
+    """A HIT with nothing more to come and every assignment decided needs no more review.
+
+    Nothing more comes when every assignment asked for is in, or when the HIT expired and the
+    time a worker has for an assignment accepted just before has passed too. A consensus HIT
+    whose Outsourcer still waits for an answer stays: a reopen adds to it.
+    """
     hit.refresh_from_db()
-    if hit.outsourcer.active:
+    outsourcer = Outsourcer.objects.get(pk=hit.outsourcer_id)
+    task = get_task_type(outsourcer.task_type, outsourcer.task_config)
+    if outsourcer.active and task.decides_by == "consensus":
         return
+    last_accept = hit.expiration  # set to the moment of expiry when a HIT is expired early
+    stopped = (
+        last_accept is not None and last_accept + timedelta(seconds=hit.duration_seconds) <= timezone.now()
+    )
+    everyone_in = hit.assignments_seen >= hit.max_assignments or stopped
     in_flight = Assignment.objects.filter(hit=hit).exclude(
         decision__in=[Decision.APPROVED, Decision.REJECTED]
     )
-    everyone_in = hit.assignments_seen >= hit.max_assignments or hit.expired
     if everyone_in and not in_flight.exists():
         HIT.objects.filter(pk=hit.pk).update(active=False)
 

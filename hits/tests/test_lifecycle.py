@@ -297,3 +297,19 @@ def test_an_assignment_the_platform_approved_on_its_own_is_recorded_once(account
         "done",
     )
     assert scoring.scores_of(account, stored.worker)[Qualification.QUALITY_SCORE] == 37
+
+
+def test_a_late_answer_is_judged_against_the_agreed_one_and_then_the_hit_is_retired(account, crowd):
+    outsourcer = publish(account)
+    answer(crowd, outsourcer, ("AW1", "cat"), ("AW2", "cat"))
+    review_active_hits()
+    hit = outsourcer.hits.get()
+    assert hit.active  # the third worker may still submit
+
+    answer(crowd, outsourcer, ("AW3", "dog"))
+    review_active_hits()
+
+    assert decisions(outsourcer) == {"AW1": "approved", "AW2": "approved", "AW3": "rejected"}
+    assert "cat" in Assignment.objects.get(worker__worker_id="AW3").feedback
+    hit.refresh_from_db()
+    assert not hit.active
