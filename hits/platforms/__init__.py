@@ -60,7 +60,9 @@ def platform_for(account: PlatformAccount) -> Platform:
 
 
 @functools.lru_cache(maxsize=64)
-def _client(environment: str, access_key_id: str, secret_access_key: str, endpoint_url: str | None) -> Platform:
+def _client(
+    environment: str, access_key_id: str, secret_access_key: str, endpoint_url: str | None
+) -> Platform:
     from .mturk import MTurk
 
     return MTurk(

@@ -292,7 +292,9 @@ def test_live_accounts_are_refused_unless_the_installation_is_live(researcher, s
     from hits.models import PlatformAccount
     from hits.platforms import platform_for
 
-    live = PlatformAccount.objects.create(owner=researcher, name="live", environment="live", access_key_id="AKIALIVE")
+    live = PlatformAccount.objects.create(
+        owner=researcher, name="live", environment="live", access_key_id="AKIALIVE"
+    )
     settings.MTURK_ENDPOINT = "sandbox"
     with pytest.raises(PlatformError, match="MTURK_ENDPOINT=live") as refused:
         platform_for(live)
