@@ -245,3 +245,20 @@ def test_a_log_line_is_one_line_with_the_extras_as_key_value():
     assert "\n" not in line
     assert 'level=info logger=hits.review msg="assignment A1 approved" hit_id=3XYZ' in line
     assert line.endswith(r'feedback="thanks, \"well done\""')
+
+
+STORAGE_OF_UPLOADS = (
+    "from django.core.files.storage import storages; print(type(storages['default']).__name__)"
+)
+
+
+def test_uploaded_files_go_to_s3_when_a_bucket_is_set_and_to_disk_otherwise(tmp_path):
+    on_s3 = manage(
+        "shell",
+        "-c",
+        STORAGE_OF_UPLOADS,
+        environment=production_environment(tmp_path, AWS_STORAGE_BUCKET_NAME="crowdhr-uploads"),
+    )
+    on_disk = manage("shell", "-c", STORAGE_OF_UPLOADS, environment=production_environment(tmp_path))
+    assert on_s3.stdout.split()[-1] == "S3Storage", on_s3.stderr
+    assert on_disk.stdout.split()[-1] == "FileSystemStorage", on_disk.stderr

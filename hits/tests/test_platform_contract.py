@@ -301,3 +301,26 @@ def test_live_accounts_are_refused_unless_the_installation_is_live(researcher, s
     assert refused.value.permanent
     settings.MTURK_ENDPOINT = "live"
     assert platform_for(live).name == "mturk-live"
+
+
+def test_every_platform_call_is_logged_with_operation_hit_duration_and_outcome_but_no_credentials(
+    mturk, caplog
+):
+    platform = MTurk(
+        environment="emulator",
+        access_key_id="AKIALOGGED",
+        secret_access_key="never-in-logs",
+        endpoint_url=mturk,
+    )
+    hit = platform.create_hit(spec(), unique_request_token="contract-logged")
+    with caplog.at_level("INFO", logger="crowdhr.platform"):
+        platform.get_hit(hit.hit_id)
+        with pytest.raises(PlatformError):
+            platform.get_hit("NOSUCHHIT0000000000000000000000")
+
+    ok, refused = [r for r in caplog.records if r.getMessage() == "platform call" and r.operation == "GetHIT"]
+    assert (ok.operation, ok.hit, ok.outcome) == ("GetHIT", hit.hit_id, "ok")
+    assert ok.duration_ms >= 0
+    assert refused.outcome != "ok"
+    logged = caplog.text + " ".join(str(vars(r)) for r in caplog.records)
+    assert "never-in-logs" not in logged and "AKIALOGGED" not in logged
