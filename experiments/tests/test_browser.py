@@ -14,7 +14,6 @@ from experiments import services
 from experiments.models import Participant
 from hits.models import Assignment
 from hits.review import review_active_hits
-from tests.browser.conftest import chromium, page, screenshot  # noqa: F401  (the shared browser fixtures)
 from workers.models import Payment
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree, pytest.mark.browser]
@@ -23,8 +22,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree, pytest
 def test_a_worker_goes_from_the_marketplace_through_otree_and_back_and_is_paid(
     study,
     site_url,
-    page,  # noqa: F811  (the shared fixture imported above)
-    screenshot,  # noqa: F811
+    page,
+    screenshot,
 ):
     services.experiment_publish(experiment=study, by="ada")
 
