@@ -41,7 +41,9 @@ def test_a_worker_finds_accepts_answers_and_submits_a_hit_in_the_browser(page, a
     screenshot(page, "emulator-preview")
     page.get_by_role("button", name="Accept & work").click()
 
+    page.wait_for_load_state("load")  # the task's frame delays the page's load event
     task = page.frame_locator("iframe.task")
+    task.get_by_text("Which animal is described?").wait_for()
     task.get_by_label("cat").check()
     task.get_by_label("Comments (optional)").fill("Clear enough.")
     screenshot(page, "emulator-work")
