@@ -166,7 +166,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crowdhr.tasks.heartbeat", "schedule": 60.0},
-    "review-active-hits": {"task": "hits.tasks.review_active_hits", "schedule": 60.0},
+    # A cycle still queued when the next is due is dropped: cycles never pile up behind a slow one.
+    "review-active-hits": {
+        "task": "hits.tasks.review_active_hits",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
 }
 
 # --- Crowd platforms ----------------------------------------------------------------------
