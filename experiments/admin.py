@@ -28,7 +28,7 @@ from crowdhr.admin_tools import (
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
 from experiments.models import Experiment, OtreeSite, Participant
-from hits.fees import assignment_cost
+from hits.fees import posting_cost
 from hits.models import HIT
 from workers.models import Payment
 
@@ -233,9 +233,7 @@ def _batch_cost(experiment: Experiment) -> tuple[str, Decimal]:
         return f"{experiment}: {error}", Decimal("0.00")
     posted = experiment.outsourcers.count()
     new = max(items - posted, 0)
-    per_item = (
-        assignment_cost(experiment.reward, experiment.assignments_required) * experiment.assignments_required
-    )
+    per_item = posting_cost(experiment.reward, experiment.assignments_required)
     return (
         f"{experiment}: a batch; {new} of {items} items to post, {experiment.assignments_required} workers each.",
         per_item * new,

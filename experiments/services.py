@@ -22,7 +22,7 @@ from django.utils import timezone
 from experiments.models import Experiment, OtreeSite, Participant, Visit
 from experiments.otree import OtreeError, OtreeParticipant
 from hits import services as hit_services
-from hits.fees import assignment_fee, bonus_fee, micro_batches
+from hits.fees import bonus_fee, micro_batches, posting_fees
 from hits.models import HIT, Assignment, Outsourcer
 from hits.platforms import PlatformError, platform_for
 from hits.services import HitSettings, ServiceError
@@ -106,8 +106,7 @@ def publish_cost(*, experiment: Experiment, assignments: int | None = None) -> P
     count = experiment.assignments_wanted if assignments is None else assignments
     batches = micro_batches(count)
     reward = Decimal(experiment.reward)
-    fees = sum((assignment_fee(reward, size) * size for size in batches), Decimal("0.00"))
-    return PublishCost(count, batches, reward, reward * count, fees)
+    return PublishCost(count, batches, reward, reward * count, posting_fees(reward, count))
 
 
 def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:

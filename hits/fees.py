@@ -26,6 +26,16 @@ def bonus_fee(amount: Decimal) -> Decimal:
     return (Decimal(amount) * Decimal("0.20")).quantize(CENT, ROUND_HALF_UP)
 
 
+def posting_fees(reward: Decimal, assignments: int) -> Decimal:
+    """MTurk's fees for posting `assignments` as micro-batches (what crowdhr always does)."""
+    return sum((assignment_fee(reward, size) * size for size in micro_batches(assignments)), Decimal("0.00"))
+
+
+def posting_cost(reward: Decimal, assignments: int) -> Decimal:
+    """Rewards plus fees for posting `assignments` as micro-batches."""
+    return Decimal(reward) * assignments + posting_fees(reward, assignments)
+
+
 def micro_batches(total: int, limit: int = MICRO_BATCH_LIMIT) -> list[int]:
     """Split `total` assignments into HIT sizes of at most `limit` (12 -> [9, 3])."""
     return [min(limit, total - start) for start in range(0, total, limit)]

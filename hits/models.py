@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from crowdhr.secrets import EncryptedTextField
 
@@ -48,10 +44,6 @@ class PlatformAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_environment_display()})"
-
-    @property
-    def is_live(self) -> bool:
-        return self.environment == self.Environment.LIVE
 
 
 class Outsourcer(models.Model):
@@ -164,20 +156,6 @@ class HIT(models.Model):
     def needs_review(self) -> bool:
         return self.outsourcer.needs_review
 
-    @property
-    def posted_at(self):
-        return self.create_date
-
-    def is_stale(self, now=None) -> bool:
-        """Some but too few answers, long after posting: a person should look."""
-        return ((now or timezone.now()) - self.create_date) > timedelta(days=2)
-
-    @property
-    def cost_per_assignment(self) -> Decimal:
-        from hits.fees import assignment_cost
-
-        return assignment_cost(self.reward, self.assignments_required)
-
 
 class AssignmentQuerySet(OwnedQuerySet):
     owner_path = "hit__outsourcer__owner"
@@ -237,10 +215,6 @@ class Assignment(models.Model):
         if self.accept_time and self.submit_time:
             return (self.submit_time - self.accept_time).total_seconds()
         return None
-
-    @property
-    def is_decided(self) -> bool:
-        return self.decision in {self.Decision.APPROVED, self.Decision.REJECTED}
 
 
 class Progress(models.Model):

@@ -48,6 +48,17 @@ class CycleReport:
     flagged: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """The report as numbers, for log lines and task results."""
+        return {
+            "hits": self.hits,
+            "stored": self.stored,
+            "approved": self.approved,
+            "rejected": self.rejected,
+            "flagged": self.flagged,
+            "errors": len(self.errors),
+        }
+
     @classmethod
     def combined(cls, reports: Sequence[CycleReport]) -> CycleReport:
         total = cls()
@@ -82,17 +93,7 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
             reports = list(pool.map(_review_in_thread, ids))
     report = CycleReport.combined(reports)
     scoring.sync_qualifications()
-    logger.info(
-        "review cycle",
-        extra={
-            "hits": report.hits,
-            "stored": report.stored,
-            "approved": report.approved,
-            "rejected": report.rejected,
-            "flagged": report.flagged,
-            "errors": len(report.errors),
-        },
-    )
+    logger.info("review cycle", extra=report.counts())
     return report
 
 

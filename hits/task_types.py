@@ -16,7 +16,7 @@ import math
 import re
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -65,7 +65,6 @@ class HitContent:
     auto_approval_delay_seconds: int = 3 * 24 * 3600
     lifetime_seconds: int = 7 * 24 * 3600
     keywords: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -76,20 +76,13 @@ def pay_bonus(
 
     Calling again with the same key returns the same ledger row (and finishes it if needed).
     """
-    amount = Decimal(amount).quantize(Decimal("0.01"))
-    if amount <= 0:
+    if Decimal(amount).quantize(Decimal("0.01")) <= 0:
         raise ValueError("A bonus must be at least $0.01.")
     if not reason.strip():
         raise ValueError("A bonus needs a reason the worker can read.")
     with transaction.atomic():
-        payment = _ledger_row(
-            assignment=assignment,
-            kind=Payment.Kind.BONUS,
-            key=f"bonus:{key}",
-            amount=amount,
-            fee=bonus_fee(amount),
-            reason=reason,
-            triggered_by=triggered_by,
+        payment = bonus_row(
+            assignment=assignment, amount=amount, reason=reason, key=key, triggered_by=triggered_by
         )
     return settle(payment)
 
