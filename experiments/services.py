@@ -7,6 +7,7 @@ says who acted (`by`). oTree is reached only through `experiments.otree`, MTurk 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
 
 from experiments.models import Experiment, OtreeSite, Participant, Visit
 from experiments.otree import OtreeError, OtreeParticipant
@@ -635,3 +637,45 @@ def experiment_message_workers(*, experiment: Experiment, subject: str, body: st
         return workers_message(account=experiment.account, workers=workers, subject=subject, body=body, by=by)
     except (WorkerServiceError, PlatformError) as error:
         raise ServiceError(str(error)) from error
+
+
+# --- scheduled publishing (django-celery-beat) ---------------------------------------------------
+PUBLISH_TASK = "hits.tasks.publish_experiment_on_schedule"
+
+
+def publish_schedules(user) -> list[PeriodicTask]:
+    """The researcher's scheduled publishes (the beat tasks that publish their Experiments)."""
+    mine = set(Experiment.objects.visible_to(user).values_list("pk", flat=True))
+    tasks = PeriodicTask.objects.filter(task=PUBLISH_TASK).select_related("clocked", "interval")
+    return [t for t in tasks if json.loads(t.kwargs or "{}").get("experiment_id") in mine]
+
+
+def experiment_schedule_publish(
+    *, experiment: Experiment, when: datetime, repeat_every_hours: int | None, by
+) -> PeriodicTask:
+    """Create the beat task that publishes `experiment` at `when` (and repeats, if asked)."""
+    kwargs = json.dumps({"experiment_id": experiment.pk, "user_id": by.pk})
+    name = f"Publish {experiment.name} (#{experiment.pk}) at {when:%Y-%m-%d %H:%M}"
+    if repeat_every_hours:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=repeat_every_hours, period=IntervalSchedule.HOURS
+        )
+        return PeriodicTask.objects.create(
+            name=f"{name}, every {repeat_every_hours} h",
+            task=PUBLISH_TASK,
+            kwargs=kwargs,
+            interval=interval,
+            start_time=when,
+        )
+    clocked, _ = ClockedSchedule.objects.get_or_create(clocked_time=when)
+    return PeriodicTask.objects.create(
+        name=name, task=PUBLISH_TASK, kwargs=kwargs, clocked=clocked, one_off=True
+    )
+
+
+def publish_schedule_cancel(*, user, task_id: str) -> PeriodicTask | None:
+    """Cancel one of the researcher's scheduled publishes; None when it is not theirs (or gone)."""
+    task = next((t for t in publish_schedules(user) if str(t.pk) == task_id), None)
+    if task is not None:
+        task.delete()
+    return task

@@ -15,7 +15,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as PermissionDeniedError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -35,6 +34,7 @@ from crowdhr.admin_tools import (
     report,
 )
 from crowdhr.secrets import keep_blank_secrets
+from experiments.services import experiment_schedule_publish, publish_schedule_cancel, publish_schedules
 from hits import bulk, exports, services
 from hits.fees import MICRO_BATCH_LIMIT, assignment_cost
 from hits.models import HIT, Assignment, Outsourcer, PlatformAccount, Progress
@@ -209,16 +209,11 @@ def _start(
     modeladmin, request, operation: str, targets: list[int], data: dict, what: str, background: bool
 ) -> Any:
     """Run now and report, or start a Celery task and show its progress page (enqueued after commit)."""
-    from hits.tasks import run_admin_operation
-
     verb = bulk.OPERATIONS[operation].verb
     by = request.user.get_username()
     if background:
-        progress = Progress.objects.create(
-            owner=request.user, description=f"{verb.capitalize()}: {what}", total=len(targets)
-        )
-        transaction.on_commit(
-            lambda: run_admin_operation.delay(progress.pk, operation, targets, _json_safe(data), by)
+        progress = bulk.start_in_background(
+            owner=request.user, operation=operation, ids=targets, data=_json_safe(data), by=by, what=what
         )
         modeladmin.message_user(request, f"Working on {what} in the background.")
         return HttpResponseRedirect(
@@ -714,9 +709,6 @@ class ProgressAdmin(HistoryAdmin, OwnedAdmin):
 
 
 # --- scheduled publishing (django-celery-beat) ---------------------------------------------------
-PUBLISH_TASK = "hits.tasks.publish_experiment_on_schedule"
-
-
 class ScheduleForm(forms.Form):
     experiment = forms.ModelChoiceField(queryset=Outsourcer.objects.none())  # set by limit_to
     when = forms.DateTimeField(help_text="UTC, e.g. 2026-12-01 09:00.")
@@ -754,41 +746,6 @@ def schedule_summary(modeladmin, request, target, data: dict | None = None) -> S
     )
 
 
-def publish_schedules(user) -> list[Any]:
-    """The researcher's scheduled publishes (the beat tasks that publish their Experiments)."""
-    import json
-
-    from django_celery_beat.models import PeriodicTask
-
-    from experiments.models import Experiment
-
-    mine = set(Experiment.objects.visible_to(user).values_list("pk", flat=True))
-    tasks = PeriodicTask.objects.filter(task=PUBLISH_TASK).select_related("clocked", "interval")
-    return [t for t in tasks if json.loads(t.kwargs or "{}").get("experiment_id") in mine]
-
-
-def schedule_publish(*, experiment: Any, when: Any, repeat_every_hours: int | None, by: Any) -> Any:
-    """Create the beat task that publishes `experiment` at `when` (and repeats, if asked)."""
-    import json
-
-    from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
-
-    kwargs = json.dumps({"experiment_id": experiment.pk, "user_id": by.pk})
-    name = f"Publish {experiment.name} (#{experiment.pk}) at {when:%Y-%m-%d %H:%M}"
-    if repeat_every_hours:
-        interval, _ = IntervalSchedule.objects.get_or_create(
-            every=repeat_every_hours, period=IntervalSchedule.HOURS
-        )
-        return PeriodicTask.objects.create(
-            name=f"{name}, every {repeat_every_hours} h", task=PUBLISH_TASK, kwargs=kwargs, interval=interval,
-            start_time=when,
-        )  # fmt: skip
-    clocked, _ = ClockedSchedule.objects.get_or_create(clocked_time=when)
-    return PeriodicTask.objects.create(
-        name=name, task=PUBLISH_TASK, kwargs=kwargs, clocked=clocked, one_off=True
-    )
-
-
 class ScheduleViews:
     """The schedule page, served from the HIT admin's URLs (hits/hit/schedule/)."""
 
@@ -812,7 +769,7 @@ class ScheduleViews:
                 summarize=schedule_summary,
                 form_class=ScheduleForm,
                 review_input=True,
-                run=lambda data: schedule_publish(
+                run=lambda data: experiment_schedule_publish(
                     experiment=data["experiment"],
                     when=data["when"],
                     repeat_every_hours=data.get("repeat_every_hours"),
@@ -838,10 +795,9 @@ class ScheduleViews:
             return HttpResponseNotAllowed(["POST"])
         if not self.modeladmin.has_change_permission(request):
             raise PermissionDeniedError
-        task = next((t for t in publish_schedules(request.user) if str(t.pk) == task_id), None)
+        task = publish_schedule_cancel(user=request.user, task_id=task_id)
         if task is None:
             raise Http404("No such schedule.")
-        task.delete()
         self.modeladmin.message_user(request, f"Cancelled: {task.name}.")
         return HttpResponseRedirect(admin_url(self.modeladmin, "schedule"))
 
