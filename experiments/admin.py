@@ -23,6 +23,7 @@ from crowdhr.admin_tools import (
     Summary,
     button_for_action,
     confirmed_action,
+    for_each,
     report,
 )
 from crowdhr.secrets import keep_blank_secrets
@@ -459,13 +460,7 @@ def _by(request: HttpRequest) -> str:
 
 
 def _each(modeladmin, request, experiments, what: str, run) -> None:
-    total, errors = 0, []
-    for experiment in experiments:
-        try:
-            total += int(run(experiment))
-        except services.ServiceError as error:
-            errors.append(f"{experiment}: {error}")
-    report(modeladmin, request, f"{total} {what}.", errors)
+    for_each(modeladmin, request, experiments, what, run, (services.ServiceError,))
 
 
 # --- experiments: the admin ------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from crowdhr.admin_tools import (
     Summary,
     button_for_action,
     confirmed_action,
+    for_each,
     owned,
     report,
 )
@@ -106,13 +107,7 @@ def message_summary(modeladmin, request, workers: QuerySet[Worker], data: dict |
 
 
 def _each(modeladmin, request, workers, verb: str, do) -> None:
-    done, errors = 0, []
-    for worker in workers:
-        try:
-            done += int(bool(do(worker)))
-        except (PlatformError, services.WorkerServiceError, ValueError) as error:
-            errors.append(f"{worker}: {error}")
-    report(modeladmin, request, f"{done} {verb}.", errors)
+    for_each(modeladmin, request, workers, verb, do, (PlatformError, services.WorkerServiceError, ValueError))
 
 
 @confirmed_action(
