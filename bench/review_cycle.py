@@ -165,7 +165,7 @@ def queries_per_hit(hit_pks: list[int]) -> list[int]:
     return counts
 
 
-def review(sample: int) -> tuple[float, list[int], list[int], object]:
+def review(sample: int, counter: CallCounter) -> tuple[float, int, list[int], list[int], object]:
     """Review the first `sample` HITs alone (counting queries), the bulk as the review cycle does
     (timed), then the last `sample` HITs alone again, when the database is full."""
     from hits.models import HIT
@@ -173,11 +173,13 @@ def review(sample: int) -> tuple[float, list[int], list[int], object]:
 
     ids = list(HIT.objects.to_review().order_by("pk").values_list("pk", flat=True))
     first = queries_per_hit(ids[:sample])
+    calls_before = sum(counter.calls[op] for op in REVIEW_OPERATIONS)
     started = time.perf_counter()
     report = review_active_hits(limit=len(ids) - 2 * sample)
     seconds = time.perf_counter() - started
+    timed_calls = sum(counter.calls[op] for op in REVIEW_OPERATIONS) - calls_before
     last = queries_per_hit(ids[-sample:])
-    return seconds, first, last, report
+    return seconds, timed_calls, first, last, report
 
 
 def main() -> None:
@@ -210,7 +212,7 @@ def main() -> None:
             raw_one = raw_list_rate(account, hit_ids, calls, threads=1)
             raw = raw_list_rate(account, hit_ids, calls, threads=threads)
             counter.calls.clear()
-            seconds, first, last, report = review(sample=20)
+            seconds, timed_calls, first, last, report = review(sample=20, counter=counter)
             reviewed = report.hits
             from workers import scoring
 
@@ -221,8 +223,7 @@ def main() -> None:
     review_calls = sum(n for op, n in counter.calls.items() if op in REVIEW_OPERATIONS)
     minimum = args.hits + args.hits * 3
     other = {op: n for op, n in counter.calls.items() if op not in REVIEW_OPERATIONS}
-    bulk_calls = review_calls - 40 * 4  # the timed cycle, without the 2 x 20 HITs counted alone
-    rate = bulk_calls / seconds
+    rate = timed_calls / seconds
     print(
         f"database: {os.environ.get('DATABASE_URL', 'SQLite')[:40]}; {args.hits} HITs, {args.workers} workers"
     )
