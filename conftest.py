@@ -45,7 +45,7 @@ def mturk(emulator_url, settings) -> str:
 @pytest.fixture
 def account(researcher, mturk):
     """The researcher's requester account on the local Mechanical Turk."""
-    from hits.models import PlatformAccount
+    from platforms.models import PlatformAccount
 
     return PlatformAccount.objects.create(
         owner=researcher,

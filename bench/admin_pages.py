@@ -30,8 +30,9 @@ def seed(owner, start: int, stop: int) -> None:
     """Rows start..stop-1: one Outsourcer, HIT, Worker, Assignment and approval Payment each."""
     from django.utils import timezone
 
-    from hits.models import HIT, Assignment, Outsourcer, PlatformAccount
-    from workers.models import Payment, Worker
+    from hits.models import HIT, Assignment, Outsourcer, Payment
+    from platforms.models import PlatformAccount
+    from workers.models import Worker
 
     account, _ = PlatformAccount.objects.get_or_create(
         owner=owner, name="bench", defaults={"environment": "sandbox"}

@@ -39,9 +39,9 @@ def publish(name: str, workers: int, emulator_url: str):
     from experiments.models import Experiment, OtreeSite
     from experiments.services import landing_url
     from hits import services as hit_services
-    from hits.fees import micro_batches
-    from hits.models import PlatformAccount
     from mturk_emulator import workers as marketplace
+    from platforms.fees import micro_batches
+    from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user(f"bench-{name}", is_staff=True)
     account = PlatformAccount.objects.create(

@@ -48,11 +48,12 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from hits.models import HIT, Outsourcer, PlatformAccount
-    from hits.platforms import HitSpec, platform_for
+    from hits.models import HIT, Outsourcer
     from hits.task_types import get_task_type
     from mturk_emulator import models as emulator
     from mturk_emulator.questions import answers_xml
+    from platforms import HitSpec, platform_for
+    from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user("bench", is_staff=True)
     account = PlatformAccount.objects.create(
@@ -136,7 +137,7 @@ def raw_list_rate(account, hit_ids: list[str], calls: int, threads: int) -> floa
     """Plain boto3 ListAssignmentsForHIT calls per second, with `threads` callers at once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from hits.platforms import platform_for
+    from platforms import platform_for
 
     client = platform_for(account).client
     started = time.perf_counter()

@@ -29,9 +29,8 @@ from crowdhr.admin_tools import (
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
 from experiments.models import Experiment, OtreeSite, Participant
-from hits.fees import posting_cost
-from hits.models import HIT
-from workers.models import Payment
+from hits.models import HIT, Payment
+from platforms.fees import posting_cost
 
 
 # --- oTree sites -------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from crowdhr.ownership import OwnedQuerySet
 from crowdhr.secrets import EncryptedTextField
-from hits.models import OwnedQuerySet
 
 
 class OtreeSite(models.Model):
@@ -46,7 +46,9 @@ class Experiment(models.Model):
         BATCH = "batch", "Batch of questions"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="experiments")
-    account = models.ForeignKey("hits.PlatformAccount", on_delete=models.PROTECT, related_name="experiments")
+    account = models.ForeignKey(
+        "platforms.PlatformAccount", on_delete=models.PROTECT, related_name="experiments"
+    )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BATCH)
     task_type = models.CharField(max_length=50, blank=True, help_text="How answers are judged (batches).")

@@ -23,13 +23,13 @@ from django_celery_beat.models import ClockedSchedule, IntervalSchedule, Periodi
 
 from experiments.models import Experiment, OtreeSite, Participant, Visit
 from experiments.otree import OtreeError, OtreeParticipant
+from hits import payments
 from hits import services as hit_services
-from hits.fees import bonus_fee, micro_batches, posting_fees
-from hits.models import HIT, Assignment, Outsourcer
-from hits.platforms import PlatformError, platform_for
+from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.services import HitSettings, ServiceError
-from workers import payments
-from workers.models import Message, Payment, Worker
+from platforms import PlatformError, platform_for
+from platforms.fees import bonus_fee, micro_batches, posting_fees
+from workers.models import Message, Worker
 
 logger = logging.getLogger(__name__)
 

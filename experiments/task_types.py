@@ -11,8 +11,8 @@ import logging
 from functools import cached_property
 from typing import Any
 
-from hits.platforms import PlatformError
 from hits.task_types import AssignmentDict, HitContent, Judgement, TaskType, external_question, register
+from platforms import PlatformError
 
 logger = logging.getLogger(__name__)
 

@@ -36,12 +36,13 @@ from crowdhr.admin_tools import (
 from crowdhr.secrets import keep_blank_secrets
 from experiments.services import experiment_schedule_publish, publish_schedule_cancel, publish_schedules
 from hits import bulk, exports, services
-from hits.fees import MICRO_BATCH_LIMIT, assignment_cost
-from hits.models import HIT, Assignment, Outsourcer, PlatformAccount, Progress
-from hits.platforms import PlatformError
+from hits.models import HIT, Assignment, Outsourcer, Progress
 from hits.review import consensus_groups
 from hits.selectors import hit_worker_site_url, hits_with_progress, undecided_cost, undecided_count
 from hits.task_types import get_task_type
+from platforms import PlatformError
+from platforms.fees import MICRO_BATCH_LIMIT, assignment_cost
+from platforms.models import PlatformAccount
 
 
 def environment_badge(environment: str) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from hits import services
 from hits.models import HIT, Assignment, Outsourcer, Progress
-from hits.platforms import PlatformError
+from platforms import PlatformError
 
 #: more HITs than this selected: the work runs as a Celery task with a progress page
 BACKGROUND_OVER = 20

@@ -1,49 +1,14 @@
-"""Outsourced work: platform accounts, Outsourcers, their HITs, and every assignment reported."""
+"""Outsourced work: Outsourcers, their HITs, every assignment reported, and the payment ledger."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 
-from crowdhr.secrets import EncryptedTextField
-
-
-class OwnedQuerySet(models.QuerySet):
-    """Rows a researcher may see: their own; a superuser sees everything."""
-
-    owner_path = "owner"
-
-    def visible_to(self, user) -> OwnedQuerySet:
-        if user.is_superuser:
-            return self
-        return self.filter(**{self.owner_path: user})
-
-
-class PlatformAccount(models.Model):
-    """A researcher's requester account on a crowd platform, with its credentials."""
-
-    class Environment(models.TextChoices):
-        SANDBOX = "sandbox", "MTurk sandbox (no money moves)"
-        LIVE = "live", "MTurk live site (real money)"
-        EMULATOR = "emulator", "Local Mechanical Turk (development)"
-
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="platform_accounts"
-    )
-    name = models.CharField(max_length=100)
-    platform = models.CharField(max_length=20, default="mturk", editable=False)
-    environment = models.CharField(max_length=20, choices=Environment.choices, default=Environment.SANDBOX)
-    access_key_id = models.CharField(max_length=128, blank=True)
-    secret_access_key = EncryptedTextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-
-    objects = OwnedQuerySet.as_manager()
-
-    class Meta:
-        unique_together = [("owner", "name")]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.get_environment_display()})"
+from crowdhr.ownership import AccountOwnedQuerySet, OwnedQuerySet
+from platforms.models import PlatformAccount
 
 
 class Outsourcer(models.Model):
@@ -236,3 +201,59 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.done}/{self.total}"
+
+
+class Payment(models.Model):
+    """The ledger: every approval, rejection and bonus, written before the platform is called.
+
+    `key` says what the payment is for (one payment per key, ever); `token` is the
+    UniqueRequestToken the platform call carries, so a repeated call never pays twice.
+    """
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval", "Approval (reward)"
+        REJECTION = "rejection", "Rejection"
+        BONUS = "bonus", "Bonus"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(
+        "platforms.PlatformAccount", on_delete=models.PROTECT, related_name="payments"
+    )
+    experiment = models.ForeignKey(
+        "experiments.Experiment", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    worker = models.ForeignKey("workers.Worker", on_delete=models.PROTECT, related_name="payments")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    token = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    reason = models.TextField(blank=True, help_text="What the worker reads: feedback or bonus reason.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    triggered_by = models.CharField(max_length=150, blank=True)
+    achievement = models.OneToOneField(
+        "workers.Achievement", null=True, blank=True, on_delete=models.PROTECT, related_name="bonus"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} to {self.worker} ({self.status})"
+
+    @property
+    def total_cost(self) -> Decimal:
+        return self.amount + self.fee

@@ -5,7 +5,7 @@ finish half-done work from earlier cycles, then `handle_hit` for every active HI
 Outsourcer is not waiting for a person, then send changed qualification scores.
 
 Decisions are exactly-once: a HIT is leased to one review worker at a time, every assignment
-decision is claimed with a conditional update, and money goes through `workers.payments`.
+decision is claimed with a conditional update, and money goes through `hits.payments`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from hits import payments
 from hits.consensus import Group, check_for_agreement, group_assignments
 from hits.models import HIT, Assignment, Outsourcer
-from hits.platforms import PlatformAssignment, PlatformError, platform_for
 from hits.task_types import AssignmentDict, TaskType, get_task_type
-from workers import payments, scoring
+from platforms import PlatformAssignment, PlatformError, platform_for
+from workers import scoring
 from workers.models import Worker
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from hits.models import HIT, Assignment, PlatformAccount
-from hits.platforms import PlatformError, platform_for
+from hits.models import HIT, Assignment
+from platforms import PlatformError, platform_for
+from platforms.models import PlatformAccount
 
 BALANCE_CACHE_SECONDS = 60
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -46,7 +47,7 @@ def account_balance(account: PlatformAccount) -> Balance:
 
 def account_spend(accounts: QuerySet[PlatformAccount]) -> QuerySet[PlatformAccount]:
     """Accounts annotated with `spent`: rewards, bonuses and fees paid (done ledger rows)."""
-    from workers.models import Payment
+    from hits.models import Payment
 
     paid = (
         Payment.objects.filter(account=OuterRef("pk"), status=Payment.Status.DONE)
@@ -63,7 +64,7 @@ def hits_with_progress(hits: QuerySet[HIT]) -> QuerySet[HIT]:
 
     Subqueries, not joins: one query for a whole change list page, whatever its size.
     """
-    from workers.models import Payment
+    from hits.models import Payment
 
     decided = (
         Assignment.objects.filter(
@@ -93,7 +94,7 @@ def undecided_count(hits: QuerySet[HIT]) -> int:
 
 def undecided_cost(hits: QuerySet[HIT]) -> Decimal:
     """What approving every undecided assignment of these HITs costs, fees included."""
-    from hits.fees import assignment_cost
+    from platforms.fees import assignment_cost
 
     total = Decimal("0.00")
     rows = (

@@ -18,11 +18,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from hits.fees import MICRO_BATCH_LIMIT, micro_batches
-from hits.models import HIT, Assignment, Outsourcer, PlatformAccount
-from hits.platforms import HitSpec, PlatformError, QualificationRequirement, platform_for
+from hits import payments
+from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.task_types import get_task_type
-from workers import payments
+from platforms import HitSpec, PlatformError, QualificationRequirement, platform_for
+from platforms.fees import MICRO_BATCH_LIMIT, micro_batches
+from platforms.models import PlatformAccount
+from workers.models import Worker
 
 
 class ServiceError(Exception):
@@ -436,3 +438,24 @@ def response_time_statistics(hits: Iterable[HIT] | QuerySet[HIT]) -> ResponseTim
         stdev=statistics.stdev(seconds) if len(seconds) > 1 else 0.0,
         seconds=seconds,
     )
+
+
+# --- bonuses a person sends -------------------------------------------------------------------
+def worker_bonus(
+    *, account: PlatformAccount, worker: Worker, amount: Decimal, reason: str, key: str, by: str
+) -> Payment:
+    """Pay a bonus for the worker's latest assignment on this account, once per `key`."""
+    assignment = (
+        Assignment.objects.filter(worker=worker, hit__outsourcer__account=account)
+        .select_related("hit__outsourcer")
+        .order_by("-submit_time", "-pk")
+        .first()
+    )
+    if assignment is None:
+        raise ServiceError(f"{worker} has no assignment on {account.name} to pay a bonus for.")
+    try:
+        return payments.pay_bonus(
+            assignment=assignment, amount=amount, reason=reason, key=f"{key}:{worker.pk}", triggered_by=by
+        )
+    except ValueError as error:
+        raise ServiceError(str(error)) from error

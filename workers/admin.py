@@ -3,7 +3,7 @@ blocks and messages.
 
 A researcher sees only the workers who worked on their HITs, and of each worker only what
 happened on their own platform accounts. Bans, blocks, bonuses and messages are confirmed actions
-that call `workers.scoring`, `workers.services` and `workers.payments`.
+that call `workers.scoring`, `workers.services` and `hits.payments`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ from crowdhr.admin_tools import (
     owned,
     report,
 )
-from hits import exports
-from hits.fees import bonus_fee
-from hits.models import Assignment, PlatformAccount
-from hits.platforms import PlatformError
+from hits import exports, payments
+from hits import services as hit_services
+from hits.models import Assignment, Payment
 from hits.selectors import MONEY
-from workers import payments, scoring, services
-from workers.models import Achievement, Block, Message, Payment, Worker, WorkerQualification
+from platforms import PlatformError
+from platforms.fees import bonus_fee
+from platforms.models import PlatformAccount
+from workers import scoring, services
+from workers.models import Achievement, Block, Message, Worker, WorkerQualification
 
 HARD_BLOCK_WARNING = (
     "A hard block counts against the worker's MTurk account: several blocks can get them suspended "
@@ -107,7 +109,7 @@ def message_summary(modeladmin, request, workers: QuerySet[Worker], data: dict |
 
 
 def _each(modeladmin, request, workers, verb: str, do) -> None:
-    for_each(modeladmin, request, workers, verb, do, (PlatformError, services.WorkerServiceError, ValueError))
+    for_each(modeladmin, request, workers, verb, do, (PlatformError, services.WorkerServiceError, hit_services.ServiceError, ValueError))
 
 
 @confirmed_action(
@@ -188,7 +190,7 @@ def send_bonus(modeladmin, request, workers, data):
     by = f"person: {request.user.get_username()}"
 
     def pay(worker: Worker) -> bool:
-        payment = services.worker_bonus(
+        payment = hit_services.worker_bonus(
             account=data["account"],
             worker=worker,
             amount=data["amount"],

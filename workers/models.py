@@ -1,13 +1,13 @@
-"""Workers, their qualifications and achievements, blocks, messages, and the payment ledger."""
+"""Workers (one identity per platform), their qualifications, achievements, blocks and messages.
+
+Nothing here knows of HITs: a score changes for a reason given as text by the layer above."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 
-from hits.models import OwnedQuerySet
+from crowdhr.ownership import AccountOwnedQuerySet
 
 
 class Worker(models.Model):
@@ -38,7 +38,7 @@ class QualificationType(models.Model):
     """The platform's qualification type for one of our qualifications on one account."""
 
     account = models.ForeignKey(
-        "hits.PlatformAccount", on_delete=models.CASCADE, related_name="qualification_types"
+        "platforms.PlatformAccount", on_delete=models.CASCADE, related_name="qualification_types"
     )
     qualification = models.CharField(max_length=30, choices=Qualification.choices)
     platform_id = models.CharField(max_length=64)
@@ -50,12 +50,6 @@ class QualificationType(models.Model):
         return f"{self.get_qualification_display()} on {self.account}"
 
 
-class AccountOwnedQuerySet(OwnedQuerySet):
-    """Rows that belong to a researcher through their platform account."""
-
-    owner_path = "account__owner"
-
-
 class WorkerQualificationQuerySet(AccountOwnedQuerySet):
     def unsynced(self) -> WorkerQualificationQuerySet:
         return self.exclude(synced_value=models.F("value"))
@@ -65,7 +59,7 @@ class WorkerQualification(models.Model):
     """A worker's score on one qualification for one account; `synced_value` is what the platform has."""
 
     account = models.ForeignKey(
-        "hits.PlatformAccount", on_delete=models.CASCADE, related_name="worker_qualifications"
+        "platforms.PlatformAccount", on_delete=models.CASCADE, related_name="worker_qualifications"
     )
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="qualifications")
     qualification = models.CharField(max_length=30, choices=Qualification.choices)
@@ -89,7 +83,9 @@ class QualificationChange(models.Model):
     old_value = models.IntegerField(null=True)
     new_value = models.IntegerField()
     reason = models.CharField(max_length=255)
-    assignment = models.ForeignKey("hits.Assignment", null=True, blank=True, on_delete=models.SET_NULL)
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="What caused the change, e.g. the decided assignment."
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,7 +98,9 @@ class QualificationChange(models.Model):
 class Achievement(models.Model):
     """A level reached on an achievement track; reaching it pays its bonus once."""
 
-    account = models.ForeignKey("hits.PlatformAccount", on_delete=models.CASCADE, related_name="achievements")
+    account = models.ForeignKey(
+        "platforms.PlatformAccount", on_delete=models.CASCADE, related_name="achievements"
+    )
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="achievements")
     track = models.CharField(max_length=30, choices=Qualification.choices)
     level = models.PositiveIntegerField(
@@ -110,7 +108,6 @@ class Achievement(models.Model):
     )
     name = models.CharField(max_length=100)
     score = models.IntegerField(help_text="The qualification score that reached it.")
-    bonus = models.OneToOneField("workers.Payment", null=True, blank=True, on_delete=models.PROTECT)
     at = models.DateTimeField(auto_now_add=True)
 
     objects = AccountOwnedQuerySet.as_manager()
@@ -129,7 +126,7 @@ class Block(models.Model):
         BAN = "ban", "Ban (quality score 0)"
         HARD_BLOCK = "hard_block", "Hard block on the platform"
 
-    account = models.ForeignKey("hits.PlatformAccount", on_delete=models.CASCADE, related_name="blocks")
+    account = models.ForeignKey("platforms.PlatformAccount", on_delete=models.CASCADE, related_name="blocks")
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="blocks")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     reason = models.TextField()
@@ -151,7 +148,9 @@ class Block(models.Model):
 class Message(models.Model):
     """A message sent to workers through the platform (MTurk NotifyWorkers)."""
 
-    account = models.ForeignKey("hits.PlatformAccount", on_delete=models.CASCADE, related_name="messages")
+    account = models.ForeignKey(
+        "platforms.PlatformAccount", on_delete=models.CASCADE, related_name="messages"
+    )
     workers = models.ManyToManyField(Worker, related_name="messages")
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=4096)
@@ -165,54 +164,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.subject
-
-
-class Payment(models.Model):
-    """The ledger: every approval, rejection and bonus, written before the platform is called.
-
-    `key` says what the payment is for (one payment per key, ever); `token` is the
-    UniqueRequestToken the platform call carries, so a repeated call never pays twice.
-    """
-
-    class Kind(models.TextChoices):
-        APPROVAL = "approval", "Approval (reward)"
-        REJECTION = "rejection", "Rejection"
-        BONUS = "bonus", "Bonus"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    account = models.ForeignKey("hits.PlatformAccount", on_delete=models.PROTECT, related_name="payments")
-    experiment = models.ForeignKey(
-        "experiments.Experiment", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
-    )
-    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="payments")
-    assignment = models.ForeignKey("hits.Assignment", on_delete=models.PROTECT, related_name="payments")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    key = models.CharField(max_length=200, unique=True)
-    token = models.CharField(max_length=64, unique=True)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
-    fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
-    reason = models.TextField(blank=True, help_text="What the worker reads: feedback or bonus reason.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    triggered_by = models.CharField(max_length=150, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-
-    objects = AccountOwnedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} to {self.worker} ({self.status})"
-
-    @property
-    def total_cost(self) -> Decimal:
-        return self.amount + self.fee

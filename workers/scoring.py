@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from hits.models import Assignment, PlatformAccount
-from hits.platforms import PlatformError, QualificationRequirement, platform_for
+from platforms import PlatformError, QualificationRequirement, platform_for
+from platforms.models import PlatformAccount
 from workers import achievements
 from workers.models import (
     Achievement,
     Block,
-    Payment,
     Qualification,
     QualificationChange,
     QualificationType,
@@ -63,32 +63,45 @@ def qualification_name(account: PlatformAccount, qualification: str) -> str:
 
 
 # --- changing scores ---------------------------------------------------------------------------
-def record_decision(assignment: Assignment, *, approved: bool) -> list[Payment]:
-    """Update the worker's scores for one decided assignment; returns new achievement bonuses.
+@dataclass(frozen=True)
+class Outcome:
+    """One decided piece of work, in the words scoring needs (nothing about HITs)."""
 
-    Runs inside the transaction that marks the assignment decided, so it happens exactly once.
-    The bonuses are ledger rows; the caller settles them after commit.
+    account: PlatformAccount
+    worker: Worker
+    approved: bool
+    early_bird: bool
+    reference: str  # what was decided, e.g. "assignment 3XK..."; kept in the score history
+
+
+def record_outcome(outcome: Outcome) -> list[Achievement]:
+    """Update the worker's scores for one decision; returns the achievement levels newly reached.
+
+    Runs inside the transaction that marks the work decided, so it happens exactly once. Each
+    new Achievement is owed a bonus, which the caller (the payment ledger) writes in the same
+    transaction.
     """
-    account = assignment.hit.outsourcer.account
-    scores = _locked_scores(account, assignment.worker)
-    verb = "approved" if approved else "rejected"
-    reason = f"{verb} assignment {assignment.assignment_id}"
+    scores = _locked_scores(outcome.account, outcome.worker)
+    verb = "approved" if outcome.approved else "rejected"
+    reason = f"{verb} {outcome.reference}"
     new_values = {
         Qualification.TOTAL_HITS: scores[Qualification.TOTAL_HITS].value + 1,
         Qualification.QUALITY_SCORE: scores[Qualification.QUALITY_SCORE].value
-        + (QUALITY_APPROVED if approved else QUALITY_REJECTED),
-        Qualification.APPROVAL_STREAK: scores[Qualification.APPROVAL_STREAK].value + 1 if approved else 0,
+        + (QUALITY_APPROVED if outcome.approved else QUALITY_REJECTED),
+        Qualification.APPROVAL_STREAK: scores[Qualification.APPROVAL_STREAK].value + 1
+        if outcome.approved
+        else 0,
     }
-    if approved:
+    if outcome.approved:
         new_values[Qualification.HITS_APPROVED] = scores[Qualification.HITS_APPROVED].value + 1
-        if is_early_bird(assignment):
+        if outcome.early_bird:
             new_values[Qualification.EARLY_BIRD] = scores[Qualification.EARLY_BIRD].value + 1
-    _set_many(scores, new_values, reason, assignment)
-    return award_achievements(account, assignment, scores)
+    _set_many(scores, new_values, reason, outcome.reference)
+    return award_achievements(outcome.account, outcome.worker, scores)
 
 
 def _set_many(
-    scores: dict[str, WorkerQualification], new_values: dict[str, int], reason: str, assignment: Assignment
+    scores: dict[str, WorkerQualification], new_values: dict[str, int], reason: str, reference: str
 ) -> None:
     """Change several scores, with their history, in two queries."""
     changed = [scores[name] for name, value in new_values.items() if scores[name].value != value]
@@ -100,7 +113,7 @@ def _set_many(
             old_value=row.value,
             new_value=new_values[row.qualification],
             reason=reason[:255],
-            assignment=assignment,
+            reference=reference[:100],
         )
         for row in changed
     )
@@ -110,10 +123,9 @@ def _set_many(
     WorkerQualification.objects.bulk_update(changed, ["value", "updated"])
 
 
-def is_early_bird(assignment: Assignment) -> bool:
-    if not assignment.submit_time:
-        return False
-    return assignment.submit_time - assignment.hit.create_date <= EARLY_BIRD_WINDOW
+def is_early_bird(submitted: datetime | None, posted: datetime) -> bool:
+    """Submitted within the early-bird window of the work being posted."""
+    return submitted is not None and submitted - posted <= EARLY_BIRD_WINDOW
 
 
 def _locked_scores(account: PlatformAccount, worker: Worker) -> dict[str, WorkerQualification]:
@@ -131,11 +143,11 @@ def _locked_scores(account: PlatformAccount, worker: Worker) -> dict[str, Worker
     return scores
 
 
-def _set(row: WorkerQualification, value: int, reason: str, assignment: Assignment | None = None) -> None:
+def _set(row: WorkerQualification, value: int, reason: str) -> None:
     if row.value == value:
         return
     QualificationChange.objects.create(
-        qualification=row, old_value=row.value, new_value=value, reason=reason[:255], assignment=assignment
+        qualification=row, old_value=row.value, new_value=value, reason=reason[:255]
     )
     row.value = value
     row.save(update_fields=["value", "updated"])
@@ -154,41 +166,37 @@ def scores_of(account: PlatformAccount, worker: Worker) -> dict[str, int]:
 
 # --- achievements ------------------------------------------------------------------------------
 def award_achievements(
-    account: PlatformAccount, assignment: Assignment, scores: dict[str, WorkerQualification]
-) -> list[Payment]:
-    """Achievement levels newly reached, each with its bonus ledger row (paid once, ever)."""
-    from workers.payments import bonus_row
-
-    bonuses: list[Payment] = []
-    worker = assignment.worker
+    account: PlatformAccount, worker: Worker, scores: dict[str, WorkerQualification]
+) -> list[Achievement]:
+    """Achievement levels newly reached (each reached once, ever, per account)."""
     reached = {
         track: track.levels_reached(scores[track.qualification].value) for track in achievements.TRACKS
     }
     if not any(reached.values()):
-        return bonuses
+        return []
     have = set(Achievement.objects.filter(account=account, worker=worker).values_list("track", "level"))
-    for track, levels in reached.items():
-        for level in levels:
-            if (track.qualification, level.number) in have:
-                continue
-            bonus = bonus_row(
-                assignment=assignment,
-                amount=level.bonus,
-                reason=f"Achievement reached: {level.name}. Thank you for your work!",
-                key=f"achievement:{account.pk}:{worker.worker_id}:{track.qualification}:{level.number}",
-                triggered_by="achievements",
-            )
-            Achievement.objects.create(
-                account=account,
-                worker=worker,
-                track=track.qualification,
-                level=level.number,
-                name=level.name,
-                score=level.threshold,
-                bonus=bonus,
-            )
-            bonuses.append(bonus)
-    return bonuses
+    return [
+        Achievement.objects.create(
+            account=account,
+            worker=worker,
+            track=track.qualification,
+            level=level.number,
+            name=level.name,
+            score=level.threshold,
+        )
+        for track, levels in reached.items()
+        for level in levels
+        if (track.qualification, level.number) not in have
+    ]
+
+
+def achievement_bonus(achievement: Achievement) -> tuple[Decimal, str]:
+    """What reaching an achievement pays, and the reason the worker reads."""
+    track = achievements.track_for(achievement.track)
+    if track is None:
+        raise ValueError(f"No achievement track {achievement.track!r}.")
+    level = track.level(achievement.level)
+    return level.bonus, f"Achievement reached: {level.name}. Thank you for your work!"
 
 
 # --- bans and blocks ---------------------------------------------------------------------------

@@ -1,20 +1,18 @@
 """Writes on workers that a researcher asks for: hard blocks, unblocks, messages and bonuses.
 
-Bans (a Quality Score of 0) live in `workers.scoring`; money goes through `workers.payments`.
-These call the platform through `hits.platforms` and record what was done.
+Bans (a Quality Score of 0) live in `workers.scoring`; money goes through `hits.payments`.
+These call the platform through `platforms` and record what was done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from django.utils import timezone
 
-from hits.models import Assignment, PlatformAccount
-from hits.platforms import platform_for
-from workers import payments
-from workers.models import Block, Message, Payment, Worker
+from platforms import platform_for
+from platforms.models import PlatformAccount
+from workers.models import Block, Message, Worker
 
 #: MTurk's NotifyWorkers limits
 MESSAGE_SUBJECT_LIMIT = 200
@@ -69,23 +67,3 @@ def workers_message(
         message.workers.set(batch)
         sent.append(message)
     return sent
-
-
-def worker_bonus(
-    *, account: PlatformAccount, worker: Worker, amount: Decimal, reason: str, key: str, by: str
-) -> Payment:
-    """Pay a bonus for the worker's latest assignment on this account, once per `key`."""
-    assignment = (
-        Assignment.objects.filter(worker=worker, hit__outsourcer__account=account)
-        .select_related("hit__outsourcer")
-        .order_by("-submit_time", "-pk")
-        .first()
-    )
-    if assignment is None:
-        raise WorkerServiceError(f"{worker} has no assignment on {account.name} to pay a bonus for.")
-    try:
-        return payments.pay_bonus(
-            assignment=assignment, amount=amount, reason=reason, key=f"{key}:{worker.pk}", triggered_by=by
-        )
-    except ValueError as error:
-        raise WorkerServiceError(str(error)) from error

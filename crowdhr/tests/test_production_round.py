@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from crowdhr.researchers import researchers_group
 from experiments.models import Experiment
-from hits.models import PlatformAccount
+from platforms.models import PlatformAccount
 user = get_user_model().objects.create_user("grace", password="{password}", is_staff=True, email="")
 user.groups.add(researchers_group())
 account = PlatformAccount.objects.create(owner=user, name="Grace's lab", environment="emulator", access_key_id="AKIAGRACE")
@@ -142,7 +142,7 @@ def test_a_batch_published_from_the_admin_is_reviewed_and_paid_by_the_running_pr
     assert overdue.returncode == 0, overdue.stderr
 
     def all_paid() -> bool:
-        rows = query(production_processes, "SELECT kind, status FROM workers_payment WHERE kind = 'approval'")
+        rows = query(production_processes, "SELECT kind, status FROM hits_payment WHERE kind = 'approval'")
         return len(rows) == 4 and {status for _, status in rows} == {"done"}
 
     wait_until(

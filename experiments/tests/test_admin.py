@@ -11,10 +11,10 @@ from experiments import services
 from experiments.models import Experiment, OtreeSite
 from experiments.tests.conftest import make_study
 from experiments.tests.test_worker_way import finish, hits_of
-from hits.models import HIT
-from hits.platforms import platform_for
+from hits.models import HIT, Payment
 from hits.review import review_active_hits
-from workers.models import Message, Payment
+from platforms import platform_for
+from workers.models import Message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree]
 

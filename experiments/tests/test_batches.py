@@ -10,9 +10,9 @@ from django.core.files.base import ContentFile
 from experiments.batches import batch_publish, batch_results, read_items
 from experiments.models import Experiment
 from hits.models import HIT
-from hits.platforms import platform_for
 from hits.review import review_active_hits
 from hits.services import ServiceError
+from platforms import platform_for
 
 TEMPLATE = """<p>Is <strong>${name}</strong> a city in ${country}?</p>
 <label><input type="radio" name="answer" value="yes"> yes</label>
@@ -80,7 +80,7 @@ def test_template_values_are_escaped(account):
 
 @pytest.mark.django_db
 def test_a_template_column_missing_from_the_csv_is_refused(researcher):
-    from hits.models import PlatformAccount
+    from platforms.models import PlatformAccount
 
     account = PlatformAccount.objects.create(owner=researcher, name="lab", environment="emulator")
     experiment = make_batch(account, "name\nLyon\n")

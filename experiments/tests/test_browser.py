@@ -12,9 +12,8 @@ import pytest
 
 from experiments import services
 from experiments.models import Participant
-from hits.models import Assignment
+from hits.models import Assignment, Payment
 from hits.review import review_active_hits
-from workers.models import Payment
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree, pytest.mark.browser]
 

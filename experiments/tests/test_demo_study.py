@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from experiments.models import Experiment, OtreeSite
 from experiments.otree_server import DEMO_OTREE_REST_KEY
-from hits.models import PlatformAccount
+from platforms.models import PlatformAccount
 
 pytestmark = pytest.mark.django_db
 

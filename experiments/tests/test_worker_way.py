@@ -14,10 +14,9 @@ from experiments import services
 from experiments.models import Participant, Visit
 from experiments.testing import walk_participant
 from experiments.tests.conftest import find, make_study
-from hits.models import HIT, Assignment
-from hits.platforms import platform_for
+from hits.models import HIT, Assignment, Payment
 from hits.review import review_active_hits
-from workers.models import Payment
+from platforms import platform_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from hits.models import PlatformAccount
 from hits.selectors import account_balance, account_spend
+from platforms.models import PlatformAccount
 
 register = template.Library()
 

@@ -12,10 +12,10 @@ from django.contrib.admin import helpers
 from django.urls import reverse
 
 from hits import services
-from hits.models import HIT, Assignment, Outsourcer, PlatformAccount, Progress
-from hits.platforms import platform_for
+from hits.models import HIT, Assignment, Outsourcer, Payment, Progress
 from hits.review import fetch_assignments
-from workers.models import Payment
+from platforms import platform_for
+from platforms.models import PlatformAccount
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -303,12 +303,12 @@ def test_index_shows_balance_and_spend_and_survives_a_platform_error(ada, accoun
 
 
 def test_platform_account_secret_is_write_only_and_blank_keeps_it(ada, researcher, settings):
-    add = reverse("admin:hits_platformaccount_add")
+    add = reverse("admin:platforms_platformaccount_add")
     form = {"name": "Lab", "environment": "sandbox", "access_key_id": "AKIA1", "secret_access_key": "s3cret"}
     assert ada.post(add, form).status_code == 302
     account = PlatformAccount.objects.get(name="Lab")
     assert account.owner == researcher and account.secret_access_key == "s3cret"
-    change = reverse("admin:hits_platformaccount_change", args=[account.pk])
+    change = reverse("admin:platforms_platformaccount_change", args=[account.pk])
     assert "s3cret" not in ada.get(change).content.decode()
     ada.post(change, {**form, "secret_access_key": ""})
     account.refresh_from_db()

@@ -19,13 +19,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 
-from hits.models import Assignment, Progress
+from hits.models import Assignment, Payment, Progress
 from hits.tests.test_admin import make_experiment, make_researcher, offline_hit
 from workers.models import (
     Achievement,
     Block,
     Message,
-    Payment,
     QualificationChange,
     Worker,
     WorkerQualification,

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from hits import services
-from hits.models import HIT, Assignment, Outsourcer
-from hits.platforms import platform_for
+from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.review import review_active_hits
+from platforms import platform_for
 from workers import scoring
-from workers.models import Payment, Qualification, Worker, WorkerQualification
+from workers.models import Qualification, Worker, WorkerQualification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

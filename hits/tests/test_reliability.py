@@ -12,13 +12,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from hits import services
-from hits.fees import assignment_cost, bonus_fee
-from hits.models import Assignment
-from hits.platforms import platform_for
+from hits import payments, services
+from hits.models import Assignment, Payment
 from hits.review import review_active_hits
-from workers import payments
-from workers.models import Achievement, Payment
+from platforms import platform_for
+from platforms.fees import assignment_cost, bonus_fee
+from workers.models import Achievement
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from hits import services
-from hits.platforms import platform_for
+from hits.models import Payment
 from hits.review import review_active_hits
-from workers.models import Payment
+from platforms import platform_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

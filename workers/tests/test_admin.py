@@ -8,10 +8,10 @@ import pytest
 from django.contrib.admin import helpers
 from django.urls import reverse
 
-from hits.models import Assignment
-from hits.platforms import platform_for
+from hits.models import Assignment, Payment
 from hits.tests.test_admin import answered, confirm_post, make_researcher, messages_of, offline_hit, publish
-from workers.models import Block, Message, Payment, Qualification, Worker, WorkerQualification
+from platforms import platform_for
+from workers.models import Block, Message, Qualification, Worker, WorkerQualification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,18 +111,18 @@ def test_messages_keep_mturk_limits(ada, account, two_workers):
 def test_the_ledger_totals_per_experiment_and_retries_failed_payments(ada, account, crowd):
     hit = answered(crowd, publish(account, reward="0.50"), ("AW1", "cat"))
     assignment = Assignment.objects.get()
-    from workers import payments
+    from hits import payments
 
     payments.approve_assignment(assignment, decided_by="test")
     assert Payment.objects.get().status == "done"
     Payment.objects.update(status="failed", error="Insufficient funds")
 
-    ledger = ada.get(reverse("admin:workers_payment_changelist") + "?status__exact=failed")
+    ledger = ada.get(reverse("admin:hits_payment_changelist") + "?status__exact=failed")
     text = ledger.content.decode()
     assert 'id="payment-totals"' in text and "$0.50" in text and "payment-failed" in text
 
     page = ada.post(
-        reverse("admin:workers_payment_changelist"),
+        reverse("admin:hits_payment_changelist"),
         {
             "action": "retry_failed_payments",
             "index": 0,

@@ -44,7 +44,7 @@ def demo_otree_study(user):
 
     from experiments.models import Experiment, OtreeSite
     from experiments.otree_server import DEMO_OTREE_PORT, DEMO_OTREE_REST_KEY
-    from hits.models import PlatformAccount
+    from platforms.models import PlatformAccount
 
     site, _ = OtreeSite.objects.get_or_create(
         owner=user,

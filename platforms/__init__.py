@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import HitSpec, Platform, PlatformAssignment, PlatformError, PlatformHit, QualificationRequirement
 
 if TYPE_CHECKING:
-    from hits.models import PlatformAccount
+    from platforms.models import PlatformAccount
 
 __all__ = [
     "HitSpec",

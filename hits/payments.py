@@ -24,10 +24,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hits.fees import assignment_fee, bonus_fee
-from hits.models import Assignment
-from hits.platforms import PlatformError, platform_for
-from workers.models import Payment
+from hits.models import Assignment, Payment
+from platforms import Platform, PlatformError, platform_for
+from platforms.fees import assignment_fee, bonus_fee
+from workers import scoring
+from workers.models import Achievement
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +234,7 @@ def _call_platform(payment: Payment) -> None:
         )
 
 
-def _bonus_already_granted(platform, payment: Payment) -> bool:
+def _bonus_already_granted(platform: Platform, payment: Payment) -> bool:
     """After an attempt with an unknown outcome: did the platform pay it? (Tokens expire after 24 h.)"""
     granted = platform.list_bonus_payments(assignment_id=payment.assignment.assignment_id)
     return any(
@@ -245,8 +246,6 @@ def _bonus_already_granted(platform, payment: Payment) -> bool:
 
 
 def _record_success(payment: Payment) -> None:
-    from workers import scoring
-
     new_bonuses: list[Payment] = []
     with transaction.atomic():
         done = Payment.objects.filter(pk=payment.pk, status=Payment.Status.SENDING).update(
@@ -263,7 +262,7 @@ def _record_success(payment: Payment) -> None:
                 else Assignment.PlatformStatus.REJECTED,
             )
             if finished:
-                new_bonuses = scoring.record_decision(payment.assignment, approved=approved)
+                new_bonuses = record_scores(payment.assignment, approved=approved)
     logger.info(
         "payment done", extra={"payment": payment.pk, "kind": payment.kind, "amount": str(payment.amount)}
     )
@@ -299,8 +298,6 @@ def _record_failure(payment: Payment, error: PlatformError) -> None:
 
 def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
     """The platform decided on its own (auto-approval): record the money and the scores once."""
-    from workers import scoring
-
     with transaction.atomic():
         claimed = Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
             decision=Decision.APPROVED if approved else Decision.REJECTED,
@@ -316,7 +313,43 @@ def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
             triggered_by="platform",
         )
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.DONE, done_at=timezone.now())
-        bonuses = scoring.record_decision(assignment, approved=approved)
+        bonuses = record_scores(assignment, approved=approved)
     for bonus in bonuses:
         settle(bonus)
     return True
+
+
+# --- scores and achievements -------------------------------------------------------------------
+def record_scores(assignment: Assignment, *, approved: bool) -> list[Payment]:
+    """Score one decided assignment and write the bonus rows of achievements it reached.
+
+    Runs inside the transaction that marks the assignment decided; the caller settles the
+    returned bonus rows after commit (`settle_pending` does if the caller dies first).
+    """
+    hit = assignment.hit
+    reached = scoring.record_outcome(
+        scoring.Outcome(
+            account=hit.outsourcer.account,
+            worker=assignment.worker,
+            approved=approved,
+            early_bird=scoring.is_early_bird(assignment.submit_time, hit.create_date),
+            reference=f"assignment {assignment.assignment_id}",
+        )
+    )
+    return [_achievement_bonus_row(assignment, achievement) for achievement in reached]
+
+
+def _achievement_bonus_row(assignment: Assignment, achievement: Achievement) -> Payment:
+    amount, reason = scoring.achievement_bonus(achievement)
+    payment = bonus_row(
+        assignment=assignment,
+        amount=amount,
+        reason=reason,
+        key=(
+            f"achievement:{achievement.account_id}:{achievement.worker.worker_id}:"
+            f"{achievement.track}:{achievement.level}"
+        ),
+        triggered_by="achievements",
+    )
+    Payment.objects.filter(pk=payment.pk, achievement__isnull=True).update(achievement=achievement)
+    return payment

@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from hits.platforms import HitSpec, PlatformError, QualificationRequirement
-from hits.platforms.mturk import MTurk
 from hits.task_types import external_question
+from platforms import HitSpec, PlatformError, QualificationRequirement
+from platforms.mturk import MTurk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -289,8 +289,8 @@ def test_a_hit_whose_creation_answer_was_lost_is_created_once(platform, faults):
 
 
 def test_live_accounts_are_refused_unless_the_installation_is_live(researcher, settings):
-    from hits.models import PlatformAccount
-    from hits.platforms import platform_for
+    from platforms import platform_for
+    from platforms.models import PlatformAccount
 
     live = PlatformAccount.objects.create(
         owner=researcher, name="live", environment="live", access_key_id="AKIALIVE"
