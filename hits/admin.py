@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as PermissionDeniedError
 from django.db.models import QuerySet
@@ -33,7 +32,6 @@ from crowdhr.admin_tools import (
     object_button,
     report,
 )
-from crowdhr.secrets import keep_blank_secrets
 from experiments.services import experiment_schedule_publish, publish_schedule_cancel, publish_schedules
 from hits import bulk, exports, services
 from hits.models import HIT, Assignment, Outsourcer, Progress
@@ -41,47 +39,8 @@ from hits.review import consensus_groups
 from hits.selectors import hit_worker_site_url, hits_with_progress, undecided_cost, undecided_count
 from hits.task_types import get_task_type
 from platforms import PlatformError
+from platforms.admin import environment_badge
 from platforms.fees import MICRO_BATCH_LIMIT, assignment_cost
-from platforms.models import PlatformAccount
-
-
-def environment_badge(environment: str) -> str:
-    label = {"live": "LIVE", "sandbox": "sandbox", "emulator": "local"}.get(environment, environment)
-    return format_html('<span class="env-badge env-{}">{}</span>', environment, label)
-
-
-# --- platform accounts --------------------------------------------------------------------------
-class PlatformAccountForm(forms.ModelForm):
-    class Meta:
-        model = PlatformAccount
-        fields = ["name", "environment", "access_key_id", "secret_access_key"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not settings.EMULATOR_ENABLED:
-            self.fields["environment"].choices = [
-                choice for choice in self.fields["environment"].choices if choice[0] != "emulator"
-            ]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        keep_blank_secrets(self, ("secret_access_key",))
-        return cleaned
-
-
-@admin.register(PlatformAccount)
-class PlatformAccountAdmin(OwnedAdmin):
-    form = PlatformAccountForm
-    list_display = ["name", "where", "access_key_id", "created"]
-    list_filter = ["environment"]
-
-    @admin.display(description="site", ordering="environment")
-    def where(self, account: PlatformAccount) -> str:
-        return environment_badge(account.environment)
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["fields"] = PlatformAccountForm.Meta.fields
-        return super().get_form(request, obj, change, **kwargs)
 
 
 # --- summaries shown before a HIT operation -----------------------------------------------------
