@@ -155,7 +155,7 @@ def queries_per_hit(hit_pks: list[int]) -> list[int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from hits.review import handle_hit
+    from hits.review.cycle import handle_hit
 
     counts = []
     for hit_pk in hit_pks:
@@ -170,7 +170,7 @@ def review(sample: int, counter: CallCounter) -> tuple[float, int, list[int], li
     """Review the first `sample` HITs alone (counting queries), the bulk as the review cycle does
     (timed), then the last `sample` HITs alone again, when the database is full."""
     from hits.models import HIT
-    from hits.review import review_active_hits
+    from hits.review.cycle import review_active_hits
 
     ids = list(HIT.objects.to_review().order_by("pk").values_list("pk", flat=True))
     first = queries_per_hit(ids[:sample])

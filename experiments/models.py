@@ -10,6 +10,7 @@ from django.db import models
 
 from crowdhr.ownership import OwnedQuerySet
 from crowdhr.secrets import EncryptedTextField
+from experiments.otree import OtreeClient
 
 
 class OtreeSite(models.Model):
@@ -33,7 +34,6 @@ class OtreeSite(models.Model):
 
     def client(self):
         """The REST client for this server (the only way crowdhr talks to it)."""
-        from experiments.otree import OtreeClient
 
         return OtreeClient(self.url, self.rest_key or "")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,8 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
 
+from experiments.batches import batch_hit_settings, batch_publish
 from experiments.models import Experiment, OtreeSite, Participant, Visit
-from experiments.otree import OtreeError, OtreeParticipant
+from experiments.otree import OtreeClient, OtreeError, OtreeParticipant
 from hits import payments
 from hits import services as hit_services
 from hits.models import HIT, Assignment, Outsourcer, Payment
@@ -30,6 +32,7 @@ from hits.services import HitSettings, ServiceError
 from platforms import PlatformError, platform_for
 from platforms.fees import bonus_fee, micro_batches, posting_fees
 from workers.models import Message, Worker
+from workers.services import WorkerServiceError, workers_message
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,6 @@ class OtreeUnavailable(ServiceError):
 # --- oTree sites ---------------------------------------------------------------------------------
 def otree_site_check(*, url: str, rest_key: str) -> str:
     """The oTree version the server at `url` runs; ServiceError in the researcher's words otherwise."""
-    from experiments.otree import OtreeClient
 
     try:
         return OtreeClient(url, rest_key, timeout=5).version()
@@ -59,7 +61,6 @@ def otree_site_check(*, url: str, rest_key: str) -> str:
 
 def session_config_names(*, site: OtreeSite) -> list[tuple[str, str]]:
     """(name, display name) of every session config the site offers."""
-    from experiments.otree import OtreeClient
 
     try:
         # A short wait: the admin form asks while the researcher waits for the page.
@@ -119,8 +120,6 @@ def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
     Batches of questions are published by `experiments.batches`.
     """
     if experiment.kind == Experiment.Kind.BATCH:
-        from experiments.batches import batch_publish
-
         published = batch_publish(experiment=experiment, by=by)
         Experiment.objects.filter(pk=experiment.pk, published_at__isnull=True).update(
             published_at=timezone.now()
@@ -248,7 +247,6 @@ def _hit_settings(
     experiment: Experiment, assignments: int, requirements: list[dict[str, Any]]
 ) -> HitSettings:
     """The experiment's HIT settings, for `assignments` workers each doing the whole study once."""
-    from experiments.batches import batch_hit_settings
 
     return replace(
         batch_hit_settings(experiment),
@@ -429,7 +427,6 @@ def visit_record_redirect(*, visit: Visit) -> None:
 
 def otree_link(experiment: Experiment, participant: Participant) -> str:
     """The session-wide link with the worker's label: oTree puts them back in the same place."""
-    from urllib.parse import urlencode
 
     separator = "&" if "?" in experiment.otree_session_wide_url else "?"
     return experiment.otree_session_wide_url + separator + urlencode({"participant_label": participant.label})
@@ -628,7 +625,6 @@ def study_workers(experiment: Experiment) -> list[Worker]:
 
 def experiment_message_workers(*, experiment: Experiment, subject: str, body: str, by) -> list[Message]:
     """Send one message (MTurk NotifyWorkers) to every worker who took part in the study."""
-    from workers.services import WorkerServiceError, workers_message
 
     workers = study_workers(experiment)
     if not workers:
@@ -640,7 +636,7 @@ def experiment_message_workers(*, experiment: Experiment, subject: str, body: st
 
 
 # --- scheduled publishing (django-celery-beat) ---------------------------------------------------
-PUBLISH_TASK = "hits.tasks.publish_experiment_on_schedule"
+PUBLISH_TASK = "experiments.tasks.publish_experiment_on_schedule"
 
 
 def publish_schedules(user) -> list[PeriodicTask]:

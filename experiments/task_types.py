@@ -11,6 +11,9 @@ import logging
 from functools import cached_property
 from typing import Any
 
+from experiments.completion import is_valid_completion_code
+from experiments.models import Experiment
+from experiments.services import OtreeUnavailable, participant_after_decision, study_results
 from hits.task_types import AssignmentDict, HitContent, Judgement, TaskType, external_question, register
 from platforms import PlatformError
 
@@ -33,8 +36,6 @@ class OtreeStudy(TaskType):
 
     @cached_property
     def experiment(self):
-        from experiments.models import Experiment
-
         return Experiment.objects.select_related("otree_site", "account").get(pk=self.config["experiment_id"])
 
     # --- the HIT -------------------------------------------------------------------------------
@@ -50,8 +51,6 @@ class OtreeStudy(TaskType):
     @cached_property
     def session(self):
         """What oTree says about the study's participants: read once per review of the study."""
-        from experiments.services import OtreeUnavailable, study_results
-
         try:
             return study_results(experiment=self.experiment)
         except OtreeUnavailable as error:
@@ -59,8 +58,6 @@ class OtreeStudy(TaskType):
             raise PlatformError(str(error), code="OtreeUnavailable", permanent=False) from error
 
     def judge(self, assignment_dict: AssignmentDict) -> Judgement:
-        from experiments.completion import is_valid_completion_code
-
         experiment = self.experiment
         worker_id = assignment_dict["worker_id"]
         participant = self.session.participants.get(worker_id)
@@ -83,8 +80,6 @@ class OtreeStudy(TaskType):
         return Judgement("review", problem=problem)
 
     def perform_additional_approval_tasks(self, assignment_dict: AssignmentDict) -> None:
-        from experiments.services import participant_after_decision
-
         participant = self.session.participants.get(assignment_dict["worker_id"])
         participant_after_decision(
             experiment=self.experiment,
@@ -95,8 +90,6 @@ class OtreeStudy(TaskType):
         )
 
     def perform_additional_rejection_tasks(self, assignment_dict: AssignmentDict) -> None:
-        from experiments.services import participant_after_decision
-
         participant_after_decision(
             experiment=self.experiment,
             assignment=assignment_dict["assignment"],

@@ -33,9 +33,9 @@ from crowdhr.admin_tools import (
     report,
 )
 from experiments.services import experiment_schedule_publish, publish_schedule_cancel, publish_schedules
-from hits import bulk, exports, services
+from hits import bulk, exports, services, tasks
 from hits.models import HIT, Assignment, Outsourcer, Progress
-from hits.review import consensus_groups
+from hits.review.decide import consensus_groups
 from hits.selectors import hit_worker_site_url, hits_with_progress, undecided_cost, undecided_count
 from hits.task_types import get_task_type
 from platforms import PlatformError
@@ -172,7 +172,7 @@ def _start(
     verb = bulk.OPERATIONS[operation].verb
     by = request.user.get_username()
     if background:
-        progress = bulk.start_in_background(
+        progress = tasks.start_in_background(
             owner=request.user, operation=operation, ids=targets, data=_json_safe(data), by=by, what=what
         )
         modeladmin.message_user(request, f"Working on {what} in the background.")

@@ -112,19 +112,3 @@ def run_operation(
     if progress:
         Progress.objects.filter(pk=progress.pk).update(finished=timezone.now(), errors=outcome.errors)
     return outcome
-
-
-def start_in_background(
-    *, owner, operation: str, ids: Sequence[int], data: dict[str, Any], by: str, what: str
-) -> Progress:
-    """Record the Progress of a long operation and queue its Celery task once the request commits."""
-    from django.db import transaction
-
-    from hits.tasks import run_admin_operation
-
-    progress = Progress.objects.create(
-        owner=owner, description=f"{OPERATIONS[operation].verb.capitalize()}: {what}", total=len(ids)
-    )
-    ids = list(ids)
-    transaction.on_commit(lambda: run_admin_operation.delay(progress.pk, operation, ids, data, by))
-    return progress

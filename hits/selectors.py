@@ -14,8 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from hits.models import HIT, Assignment
+from hits.models import HIT, Assignment, Payment
 from platforms import PlatformError, platform_for
+from platforms.fees import assignment_cost
 from platforms.models import PlatformAccount
 
 BALANCE_CACHE_SECONDS = 60
@@ -47,7 +48,6 @@ def account_balance(account: PlatformAccount) -> Balance:
 
 def account_spend(accounts: QuerySet[PlatformAccount]) -> QuerySet[PlatformAccount]:
     """Accounts annotated with `spent`: rewards, bonuses and fees paid (done ledger rows)."""
-    from hits.models import Payment
 
     paid = (
         Payment.objects.filter(account=OuterRef("pk"), status=Payment.Status.DONE)
@@ -64,7 +64,6 @@ def hits_with_progress(hits: QuerySet[HIT]) -> QuerySet[HIT]:
 
     Subqueries, not joins: one query for a whole change list page, whatever its size.
     """
-    from hits.models import Payment
 
     decided = (
         Assignment.objects.filter(
@@ -94,7 +93,6 @@ def undecided_count(hits: QuerySet[HIT]) -> int:
 
 def undecided_cost(hits: QuerySet[HIT]) -> Decimal:
     """What approving every undecided assignment of these HITs costs, fees included."""
-    from platforms.fees import assignment_cost
 
     total = Decimal("0.00")
     rows = (

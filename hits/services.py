@@ -20,11 +20,13 @@ from django.utils import timezone
 
 from hits import payments
 from hits.models import HIT, Assignment, Outsourcer, Payment
+from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
 from platforms import HitSpec, PlatformError, QualificationRequirement, platform_for
 from platforms.fees import MICRO_BATCH_LIMIT, micro_batches
 from platforms.models import PlatformAccount
 from workers.models import Worker
+from workers.scoring import quality_requirement
 
 
 class ServiceError(Exception):
@@ -139,7 +141,6 @@ def hits_create(
 
 def hit_post(hit: HIT, *, quality_threshold: int | None = 0) -> HIT:
     """Post one HIT row on the platform (idempotent through its creation token)."""
-    from workers.scoring import quality_requirement
 
     account = hit.outsourcer.account
     try:
@@ -319,7 +320,6 @@ def _settings_of(hit: HIT, outsourcer: Outsourcer) -> HitSettings:
 def outsourcers_close_for_target(*, owner, target: str, by: str) -> int:
     """Forced import: deactivate the open Outsourcers for a target, expire their HITs, and
     approve every undecided assignment they have. Returns how many were closed."""
-    from hits.review import fetch_assignments
 
     closed = 0
     for outsourcer in Outsourcer.objects.filter(owner=owner, target=target, active=True):

@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from collections.abc import Sequence
+from typing import Any
 
-from hits import review
+from celery import shared_task
+from django.db import transaction
+
+from hits.bulk import OPERATIONS, run_operation
+from hits.models import Progress
+from hits.review.cycle import review_active_hits as review_cycle
 
 
 @shared_task(acks_late=True)
 def review_active_hits() -> dict[str, int]:
     """The review cycle that Celery beat runs every minute."""
-    return review.review_active_hits().counts()
+    return review_cycle().counts()
 
 
 @shared_task(acks_late=True)
 def run_admin_operation(progress_id: int, operation: str, ids: list[int], data: dict, by: str) -> int:
     """A researcher's operation on many HITs (see `hits.bulk`), recording its Progress."""
-    from hits.bulk import run_operation
-    from hits.models import Progress
-
     progress = Progress.objects.filter(pk=progress_id).first()
     if progress is None or progress.finished:
         return 0
     return run_operation(operation, ids, data=data, by=by, progress=progress).changed
 
 
-@shared_task(acks_late=True)
-def publish_experiment_on_schedule(experiment_id: int, user_id: int) -> str:
-    """Celery beat's scheduled publish of an Experiment, as the researcher who scheduled it."""
-    from django.contrib.auth import get_user_model
-    from django.utils.module_loading import import_string
-
-    from experiments.models import Experiment
-
-    user = get_user_model().objects.get(pk=user_id)
-    experiment = Experiment.objects.visible_to(user).filter(pk=experiment_id).first()
-    if experiment is None:
-        return "experiment gone"
-    publish = import_string("experiments.services.experiment_publish")
-    publish(experiment=experiment, by=f"schedule of {user.username}")
-    return "published"
+def start_in_background(
+    *, owner: Any, operation: str, ids: Sequence[int], data: dict[str, Any], by: str, what: str
+) -> Progress:
+    """Record the Progress of a long operation and queue its Celery task once the request commits."""
+    progress = Progress.objects.create(
+        owner=owner, description=f"{OPERATIONS[operation].verb.capitalize()}: {what}", total=len(ids)
+    )
+    ids = list(ids)
+    transaction.on_commit(lambda: run_admin_operation.delay(progress.pk, operation, ids, data, by))
+    return progress

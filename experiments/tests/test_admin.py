@@ -12,7 +12,7 @@ from experiments.models import Experiment, OtreeSite
 from experiments.tests.conftest import make_study
 from experiments.tests.test_worker_way import finish, hits_of
 from hits.models import HIT, Payment
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 from platforms import platform_for
 from workers.models import Message
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from experiments.batches import batch_publish, batch_results, read_items
 from experiments.models import Experiment
 from hits.models import HIT
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 from hits.services import ServiceError
 from platforms import platform_for
 

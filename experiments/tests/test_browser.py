@@ -13,7 +13,7 @@ import pytest
 from experiments import services
 from experiments.models import Participant
 from hits.models import Assignment, Payment
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree, pytest.mark.browser]
 

@@ -15,7 +15,7 @@ from experiments.models import Participant, Visit
 from experiments.testing import walk_participant
 from experiments.tests.conftest import find, make_study
 from hits.models import HIT, Assignment, Payment
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 from platforms import platform_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree]

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from hits import services
 from hits.models import HIT, Assignment, Outsourcer, Payment, Progress
-from hits.review import fetch_assignments
+from hits.review.sync import fetch_assignments
 from platforms import platform_for
 from platforms.models import PlatformAccount
 
@@ -341,10 +341,10 @@ def test_a_researcher_schedules_a_publish_sees_its_cost_and_cancels_it(
     )
     text = review.content.decode()
     assert "2030-01-02 09:00" in text and "$2.40" in text  # 4 x (0.50 + 0.10)
-    assert not PeriodicTask.objects.filter(task="hits.tasks.publish_experiment_on_schedule").exists()
+    assert not PeriodicTask.objects.filter(task="experiments.tasks.publish_experiment_on_schedule").exists()
 
     confirm_post(ada, review)
-    task = PeriodicTask.objects.get(task="hits.tasks.publish_experiment_on_schedule")
+    task = PeriodicTask.objects.get(task="experiments.tasks.publish_experiment_on_schedule")
     assert task.one_off and task.clocked.clocked_time.year == 2030
     assert "Effort study" in ada.get(schedule).content.decode()
     assert ada.get("/admin/django_celery_beat/periodictask/").status_code == 403

@@ -88,7 +88,7 @@ def ada_world(researcher):
     clocked = ClockedSchedule.objects.create(clocked_time=datetime(2030, 1, 1, tzinfo=UTC))
     task = PeriodicTask.objects.create(
         name=f"Publish {SECRET}",
-        task="hits.tasks.publish_experiment_on_schedule",
+        task="experiments.tasks.publish_experiment_on_schedule",
         kwargs=json.dumps({"experiment_id": experiment.pk, "user_id": researcher.pk}),
         clocked=clocked,
         one_off=True,

@@ -8,7 +8,7 @@ import pytest
 
 from hits import services
 from hits.models import HIT, Assignment, Outsourcer, Payment
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 from platforms import platform_for
 from workers import scoring
 from workers.models import Qualification, Worker, WorkerQualification

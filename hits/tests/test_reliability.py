@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from hits import payments, services
 from hits.models import Assignment, Payment
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 from platforms import platform_for
 from platforms.fees import assignment_cost, bonus_fee
 from workers.models import Achievement

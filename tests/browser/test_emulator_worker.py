@@ -10,7 +10,7 @@ import pytest
 
 from hits import services
 from hits.models import Payment
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 from platforms import platform_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

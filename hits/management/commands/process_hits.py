@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from hits.review import review_active_hits
+from hits.review.cycle import review_active_hits
 
 
 class Command(BaseCommand):

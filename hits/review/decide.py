@@ -1,229 +1,31 @@
-"""The review flow for one HIT: store what the platform reports, then decide.
+"""Deciding: what the task type says of the stored assignments (by completion or by consensus).
 
-`review_active_hits` is what Celery beat (and `manage.py process_hits`) runs every cycle:
-finish half-done work from earlier cycles, then `handle_hit` for every active HIT whose
-Outsourcer is not waiting for a person, then send changed qualification scores.
-
-Decisions are exactly-once: a HIT is leased to one review worker at a time, every assignment
-decision is claimed with a conditional update, and money goes through `hits.payments`.
+Every decision is claimed with a conditional update inside `hits.payments`, so two reviewers
+never decide the same assignment; an agreed answer is claimed on the Outsourcer first.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django import db
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max, Q
 from django.utils import timezone
 
 from hits import payments
 from hits.consensus import Group, check_for_agreement, group_assignments
 from hits.models import HIT, Assignment, Outsourcer
+from hits.review.report import CycleReport
 from hits.task_types import AssignmentDict, TaskType, get_task_type
-from platforms import PlatformAssignment, PlatformError, platform_for
-from workers import scoring
-from workers.models import Worker
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("hits.review")
 
-HIT_LEASE = timedelta(minutes=5)
 STALE_AFTER = timedelta(days=2)
 Decision = Assignment.Decision
 
 
-@dataclass
-class CycleReport:
-    """What one review cycle did, for logs and the admin."""
-
-    hits: int = 0
-    stored: int = 0
-    approved: int = 0
-    rejected: int = 0
-    flagged: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        """The report as numbers, for log lines and task results."""
-        return {
-            "hits": self.hits,
-            "stored": self.stored,
-            "approved": self.approved,
-            "rejected": self.rejected,
-            "flagged": self.flagged,
-            "errors": len(self.errors),
-        }
-
-    @classmethod
-    def combined(cls, reports: Sequence[CycleReport]) -> CycleReport:
-        total = cls()
-        for report in reports:
-            total.hits += report.hits
-            total.stored += report.stored
-            total.approved += report.approved
-            total.rejected += report.rejected
-            total.flagged += report.flagged
-            total.errors += report.errors
-        return total
-
-
-# --- the cycle ---------------------------------------------------------------------------------
-def review_active_hits(*, limit: int | None = None) -> CycleReport:
-    """One review cycle over every HIT that may have news.
-
-    HITs are reviewed by `REVIEW_THREADS` threads at once: most of a review is waiting for the
-    platform, and the HIT lease keeps two reviewers (threads or processes) off the same HIT.
-    """
-    from hits.services import hits_finish_creating
-
-    hits_finish_creating()
-    payments.settle_pending()
-    ids = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
-    ids = list(ids[:limit] if limit else ids)
-    threads = max(1, min(settings.REVIEW_THREADS, len(ids)))
-    if threads == 1:
-        reports = [_review_safely(hit_pk) for hit_pk in ids]
-    else:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="review") as pool:
-            reports = list(pool.map(_review_in_thread, ids))
-    report = CycleReport.combined(reports)
-    scoring.sync_qualifications()
-    logger.info("review cycle", extra=report.counts())
-    return report
-
-
-def _review_safely(hit_pk: int) -> CycleReport:
-    report = CycleReport()
-    try:
-        handle_hit(hit_pk, report)
-    except PlatformError as error:
-        report.errors.append(f"HIT {hit_pk}: {error}")
-        logger.warning("review of a HIT failed", extra={"hit": hit_pk, "error": str(error)})
-    return report
-
-
-def _review_in_thread(hit_pk: int) -> CycleReport:
-    try:
-        return _review_safely(hit_pk)
-    finally:
-        db.connections.close_all()
-
-
-def handle_hit(hit_pk: int, report: CycleReport | None = None) -> bool:
-    """Review one HIT if no other worker holds it. Returns False when another worker had it."""
-    report = report or CycleReport()
-    if not _lease(hit_pk):
-        return False
-    try:
-        hit = HIT.objects.select_related("outsourcer__account", "outsourcer__owner").get(pk=hit_pk)
-        report.stored += fetch_assignments(hit)
-        report.hits += 1
-        review_outsourcer(hit.outsourcer, report)
-        _retire_if_finished(hit)
-    finally:
-        HIT.objects.filter(pk=hit_pk).update(review_lease_until=None)
-    return True
-
-
-def _lease(hit_pk: int) -> bool:
-    now = timezone.now()
-    free = Q(review_lease_until__isnull=True) | Q(review_lease_until__lt=now)
-    return bool(HIT.objects.filter(free, pk=hit_pk).update(review_lease_until=now + HIT_LEASE))
-
-
-# --- storing -----------------------------------------------------------------------------------
-def fetch_assignments(hit: HIT) -> int:
-    """List the HIT's assignments on the platform and store them; returns how many were new."""
-    return store_assignments(hit, platform_for(hit.outsourcer.account).list_assignments(hit.hit_id))
-
-
-def store_assignments(hit: HIT, listed: Sequence[PlatformAssignment]) -> int:
-    """Store every reported assignment before anything is decided; returns how many were new."""
-    if not listed:
-        return 0
-    known = dict(
-        Assignment.objects.filter(assignment_id__in=[a.assignment_id for a in listed]).values_list(
-            "assignment_id", "platform_status"
-        )
-    )
-    fresh = [a for a in listed if a.assignment_id not in known]
-    if fresh:
-        _create_assignments(hit, fresh)
-    changed = [a for a in listed if a.assignment_id in known and known[a.assignment_id] != a.status]
-    for reported in changed:
-        _record_platform_status(reported)
-    seen = Assignment.objects.filter(hit=hit).count()
-    new = Assignment.objects.filter(hit=hit, after_last_reopen=True).count()
-    HIT.objects.filter(pk=hit.pk).update(
-        assignments_seen=seen, num_new_assignments=new, **({"last_updated": timezone.now()} if fresh else {})
-    )
-    hit.assignments_seen, hit.num_new_assignments = seen, new
-    return len(fresh)
-
-
-def _create_assignments(hit: HIT, fresh: Sequence[PlatformAssignment]) -> None:
-    Worker.objects.bulk_create(
-        [Worker(platform="mturk", worker_id=a.worker_id) for a in fresh], ignore_conflicts=True
-    )
-    workers = dict(
-        Worker.objects.filter(platform="mturk", worker_id__in={a.worker_id for a in fresh}).values_list(
-            "worker_id", "pk"
-        )
-    )
-    reopened = _last_reopen_time(hit.outsourcer)
-    rows = [
-        Assignment(
-            hit=hit,
-            assignment_id=a.assignment_id,
-            worker_id=workers[a.worker_id],
-            platform_status=a.status,
-            answers=a.answers,
-            answer_xml=a.answer_xml,
-            confused=a.answers.get("confused", "").strip().lower() in {"yes", "on", "true", "1"},
-            comments=a.answers.get("comments", "").strip(),
-            accept_time=a.accept_time,
-            submit_time=a.submit_time,
-            auto_approval_time=a.auto_approval_time,
-            after_last_reopen=reopened is None or (a.submit_time is not None and a.submit_time >= reopened),
-        )
-        for a in fresh
-    ]
-    Assignment.objects.bulk_create(rows, ignore_conflicts=True)
-    comments = [
-        f"{a.worker_id}: {a.answers['comments'].strip()}"
-        for a in fresh
-        if a.answers.get("comments", "").strip()
-    ]
-    if comments:
-        HIT.objects.filter(pk=hit.pk).update(comments="\n".join(filter(None, [hit.comments, *comments])))
-    for a in fresh:
-        if a.status != Assignment.PlatformStatus.SUBMITTED:
-            _record_platform_status(a)
-
-
-def _last_reopen_time(outsourcer: Outsourcer):
-    return outsourcer.hits.aggregate(last=Max("last_reopen_time"))["last"]
-
-
-def _record_platform_status(reported: PlatformAssignment) -> None:
-    """The platform decided on its own (auto-approval after the delay): record it as it stands."""
-    assignment = Assignment.objects.select_related("hit__outsourcer", "worker").get(
-        assignment_id=reported.assignment_id
-    )
-    Assignment.objects.filter(pk=assignment.pk).update(platform_status=reported.status)
-    if reported.status in {Assignment.PlatformStatus.APPROVED, Assignment.PlatformStatus.REJECTED}:
-        payments.record_platform_decision(
-            assignment, approved=reported.status == Assignment.PlatformStatus.APPROVED
-        )
-
-
-# --- deciding ----------------------------------------------------------------------------------
 def review_outsourcer(outsourcer: Outsourcer, report: CycleReport) -> None:
     """Decide what can be decided for one Outsourcer, across all its HITs."""
     outsourcer.refresh_from_db()
@@ -374,7 +176,7 @@ def _flag(outsourcer: Outsourcer, problem: str, report: CycleReport) -> None:
         )
 
 
-def _retire_if_finished(hit: HIT) -> None:
+def retire_if_finished(hit: HIT) -> None:
     """A HIT with nothing more to come and every assignment decided needs no more review.
 
     Nothing more comes when every assignment asked for is in, or when the HIT expired and the

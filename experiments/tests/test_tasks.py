@@ -8,8 +8,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from experiments.models import Experiment
+from experiments.tasks import publish_experiment_on_schedule
 from hits.models import HIT
-from hits.tasks import publish_experiment_on_schedule
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
