@@ -187,6 +187,7 @@ if EMULATOR_ENABLED and not DEBUG and not ALLOW_EMULATOR_IN_PRODUCTION:
     )
 if EMULATOR_ENABLED:
     INSTALLED_APPS.append("mturk_emulator")
+    INSTALLED_APPS.append("prolific_emulator")
 MTURK_DEFAULT_ACCESS_KEY_ID = env.text("AWS_ACCESS_KEY_ID")
 MTURK_DEFAULT_SECRET_ACCESS_KEY = env.text("AWS_SECRET_ACCESS_KEY")
 # HITs one review cycle works on at once (each mostly waits for the platform).

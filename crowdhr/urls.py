@@ -12,4 +12,5 @@ urlpatterns = [
 ]
 
 if settings.EMULATOR_ENABLED:
+    urlpatterns.append(path("emulator/prolific/", include("prolific_emulator.urls")))
     urlpatterns.append(path("emulator/", include("mturk_emulator.urls")))
