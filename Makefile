@@ -24,9 +24,12 @@ demo: $(DEPS) otree-env
 test: $(DEPS) otree-env browsers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## ruff, the import contracts (ARCHITECTURE.md) and types (mypy with django-stubs).
 lint: $(DEPS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(DEPS)
 	$(BIN)/ruff format .

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import requests
 
+from experiments.otree import OtreeClient, OtreeError
 from experiments.otree_env import OTREE_PROJECT, OTREE_VENV, is_ready, otree_executable
 
 DEMO_OTREE_PORT = 8001
@@ -141,15 +141,11 @@ def wait_until_answering(server: OtreeServer, wait_seconds: float) -> None:
                 f"oTree exited with code {server.process.returncode} while starting:\n{server.output()}"
             )
         try:
-            response = requests.get(
-                f"{server.url}/api/otree_version", headers={"otree-rest-key": server.rest_key}, timeout=2
-            )
-        except requests.RequestException as error:
+            OtreeClient(server.url, server.rest_key, timeout=2).version()
+        except OtreeError as error:
             problem = str(error)
         else:
-            if response.status_code == 200:
-                return
-            problem = f"HTTP {response.status_code}: {response.text[:200]}"
+            return
         time.sleep(0.2)
     raise OtreeServerError(
         f"oTree at {server.url} did not answer within {wait_seconds:.0f}s ({problem}):\n{server.output()}"
