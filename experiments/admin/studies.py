@@ -28,6 +28,7 @@ from crowdhr.admin_tools import (
 )
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
+from experiments.admin.scheduling import schedule_urls
 from experiments.models import Experiment, OtreeSite, Participant
 from hits.models import HIT, Payment
 from platforms.fees import posting_cost
@@ -545,6 +546,9 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     pay_bonuses_button = button_for_action(pay_bonuses, name="pay_bonuses_button", label="Pay bonuses")
     message_button = button_for_action(message_workers, name="message_button", label="Message workers")
     exclude_button = button_for_action(exclude_worker, name="exclude_button", label="Exclude a worker")
+
+    def get_urls(self):
+        return schedule_urls(self) + super().get_urls()
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -334,7 +334,7 @@ def test_a_researcher_schedules_a_publish_sees_its_cost_and_cancels_it(
     from django_celery_beat.models import PeriodicTask
 
     experiment = make_experiment(researcher)
-    schedule = reverse("admin:hits_hit_schedule")
+    schedule = reverse("admin:experiments_experiment_schedule")
     form = ada.post(schedule)
     review = confirm_post(
         ada, form, experiment=str(experiment.pk), when="2030-01-02 09:00", repeat_every_hours=""
@@ -352,7 +352,7 @@ def test_a_researcher_schedules_a_publish_sees_its_cost_and_cancels_it(
     bob = make_researcher(django_user_model, "bob")
     client.force_login(bob)
     assert "Effort study" not in client.get(schedule).content.decode()
-    cancel = reverse("admin:hits_hit_schedule_cancel", args=[task.pk])
+    cancel = reverse("admin:experiments_experiment_schedule_cancel", args=[task.pk])
     assert client.post(cancel).status_code == 404
     client.force_login(researcher)
     client.post(cancel)

@@ -1,0 +1,173 @@
+"""Assignments: approve, reject, save as data, one at a time or selected."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from crowdhr.admin_tools import (
+    HistoryAdmin,
+    ObjectButtonsAdmin,
+    OwnedAdmin,
+    PageAnnotationsAdmin,
+    Summary,
+    confirmed_action,
+    object_button,
+    report,
+)
+from hits import bulk, exports, services
+from hits.admin.forms import FeedbackForm, feedback_of
+from hits.admin.work import start
+from hits.models import Assignment
+from platforms import PlatformError
+from platforms.fees import assignment_cost
+
+
+# --- assignments --------------------------------------------------------------------------------
+def approve_summary(modeladmin, request, target) -> Summary:
+    assignments = target if isinstance(target, QuerySet) else Assignment.objects.filter(pk=target.pk)
+    undecided = assignments.undecided().select_related("hit")
+    money = sum(
+        (
+            assignment_cost(a.hit.reward, a.hit.max_assignments or a.hit.assignments_required)
+            for a in undecided
+        ),
+        Decimal("0.00"),
+    )
+    return Summary(
+        "Approve assignments",
+        len(undecided),
+        noun="assignment",
+        lines=["The workers are paid the reward."],
+        money=money,
+        refuse="" if undecided else "Nothing to approve: the selected assignments are decided already.",
+    )
+
+
+def reject_summary(modeladmin, request, target) -> Summary:
+    assignments = target if isinstance(target, QuerySet) else Assignment.objects.filter(pk=target.pk)
+    count = assignments.undecided().count()
+    return Summary(
+        "Reject assignments",
+        count,
+        noun="assignment",
+        lines=["The workers read your feedback."],
+        warning="Rejections lower the workers' approval rates on MTurk.",
+        money=Decimal("0.00"),
+        refuse="" if count else "Nothing to reject: the selected assignments are decided already.",
+    )
+
+
+def save_as_data_summary(modeladmin, request, assignment) -> Summary:
+    return Summary(
+        "Save as data",
+        1,
+        noun="answer",
+        lines=[
+            f"{assignment.worker}'s answer becomes the data of {assignment.hit.outsourcer}, "
+            "which is then deactivated; other answers are judged against it."
+        ],
+    )
+
+
+def _decide_each(modeladmin, request, assignments, *, approve: bool, feedback: str = "") -> None:
+    decide = services.assignment_approve if approve else services.assignment_reject
+    decided, errors = 0, []
+    for assignment in assignments.undecided().select_related("hit__outsourcer", "worker"):
+        try:
+            decided += decide(assignment=assignment, feedback=feedback, by=request.user.get_username())
+        except (services.ServiceError, PlatformError) as error:
+            errors.append(f"{assignment}: {error}")
+    failed = [str(a) for a in assignments.exclude(problem="").filter(decision=Assignment.Decision.UNDECIDED)]
+    errors += [f"{name}: the platform refused it (see its problem)" for name in failed]
+    report(modeladmin, request, f"{decided} {'approved' if approve else 'rejected'}.", errors)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
+    list_display = [
+        "assignment_id",
+        "hit_title",
+        "worker",
+        "platform_status",
+        "decision",
+        "work_time",
+        "confused",
+        "submit_time",
+    ]
+    list_filter = ["decision", "platform_status", "confused", "submit_time"]
+    list_select_related = ["hit", "worker"]
+    search_fields = ["assignment_id", "worker__worker_id", "hit__hit_id"]
+    show_full_result_count = False
+    ordering = ["-pk"]
+    list_per_page = 100
+    readonly_fields = [
+        f.name for f in Assignment._meta.get_fields() if f.concrete and not f.many_to_many and f.name != "id"
+    ]
+    object_buttons = ["approve", "reject", "save_as_data"]
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        exports.export_action(
+            "assignments.csv", exports.assignment_rows, "Download selected assignments as CSV"
+        ),
+    ]
+
+    @admin.display(description="HIT", ordering="hit__title")
+    def hit_title(self, assignment: Assignment) -> str:
+        return assignment.hit.title
+
+    @admin.display(description="work time")
+    def work_time(self, assignment: Assignment) -> str:
+        seconds = assignment.work_seconds
+        return "-" if seconds is None else f"{seconds:.0f} s"
+
+    @confirmed_action(description="Approve selected assignments", summarize=approve_summary)
+    def approve_selected(self, request, queryset, data):
+        return self._decide_many(request, queryset, "approve_assignments", data)
+
+    @confirmed_action(
+        description="Reject selected assignments", summarize=reject_summary, form_class=FeedbackForm
+    )
+    def reject_selected(self, request, queryset, data):
+        return self._decide_many(request, queryset, "reject_assignments", data)
+
+    def _decide_many(self, request, queryset, operation: str, data: dict) -> Any:
+        ids = list(queryset.undecided().values_list("pk", flat=True))
+        if len(ids) > bulk.BACKGROUND_OVER_ASSIGNMENTS:
+            return start(self, request, operation, ids, data, f"{len(ids)} assignments", True)
+        _decide_each(self, request, queryset, approve=operation == "approve_assignments", **feedback_of(data))
+        return None
+
+    def _back_to_hit(self, assignment: Assignment) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:hits_hit_assignments", args=[assignment.hit_id])
+        )
+
+    @object_button(label="Approve", summarize=approve_summary)
+    def approve(self, request, assignment, data):
+        _decide_each(self, request, Assignment.objects.filter(pk=assignment.pk), approve=True)
+        return self._back_to_hit(assignment)
+
+    @object_button(label="Reject", summarize=reject_summary, form_class=FeedbackForm)
+    def reject(self, request, assignment, data):
+        feedback = data.get("feedback", "")
+        _decide_each(
+            self, request, Assignment.objects.filter(pk=assignment.pk), approve=False, feedback=feedback
+        )
+        return self._back_to_hit(assignment)
+
+    @object_button(label="Save as data", summarize=save_as_data_summary)
+    def save_as_data(self, request, assignment, data):
+        try:
+            services.assignment_save_as_data(assignment=assignment, by=request.user.get_username())
+        except (services.ServiceError, PlatformError, ValueError) as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(request, f"Saved {assignment.worker}'s answer as the data.")
+        return self._back_to_hit(assignment)

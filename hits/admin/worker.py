@@ -1,0 +1,351 @@
+"""Workers as a researcher sees them: only those who did their assignments, with approvals and
+rejections counted, and ban, block, bonus and message actions.
+
+Lives in the hits app because a worker's record here is made of HITs, assignments and the payment
+ledger; `workers` itself knows nothing of HITs. The templates stay keyed on the model
+(`admin/workers/worker/`). Bonuses go through the ledger (`hits.services.worker_bonus`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+
+from crowdhr.admin_tools import (
+    HistoryAdmin,
+    ObjectButtonsAdmin,
+    PageAnnotationsAdmin,
+    Summary,
+    button_for_action,
+    confirmed_action,
+    for_each,
+    owned,
+    report,
+)
+from hits import exports
+from hits import services as hit_services
+from hits.models import Assignment, Payment
+from platforms import PlatformError
+from platforms.fees import bonus_fee
+from platforms.models import PlatformAccount
+from workers import scoring, services
+from workers.models import Achievement, Block, Worker, WorkerQualification
+
+HARD_BLOCK_WARNING = (
+    "A hard block counts against the worker's MTurk account: several blocks can get them suspended "
+    "from MTurk altogether. Prefer a ban (Quality Score 0), which only keeps them off your HITs."
+)
+
+
+# --- forms of the confirmation pages ------------------------------------------------------------
+class AccountForm(forms.Form):
+    account = forms.ModelChoiceField(queryset=PlatformAccount.objects.none(), help_text="On which account.")
+
+    def limit_to(self, request: HttpRequest) -> None:
+        accounts = PlatformAccount.objects.visible_to(request.user).order_by("name")
+        self.fields["account"].queryset = accounts
+        if len(accounts) == 1:
+            self.fields["account"].initial = accounts[0].pk
+
+
+class ReasonForm(AccountForm):
+    reason = forms.CharField(max_length=1024, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BonusForm(AccountForm):
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_value=Decimal("100.00"), decimal_places=2)
+    reason = forms.CharField(
+        max_length=1024, widget=forms.Textarea(attrs={"rows": 2}), help_text="The worker reads it."
+    )
+
+
+class MessageForm(AccountForm):
+    subject = forms.CharField(max_length=services.MESSAGE_SUBJECT_LIMIT)
+    body = forms.CharField(max_length=services.MESSAGE_BODY_LIMIT, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+# --- what each action will do --------------------------------------------------------------------
+def _summary(title: str, *lines: str, warning: str = ""):
+    def summarize(modeladmin, request, workers: QuerySet[Worker], data: dict | None = None) -> Summary:
+        return Summary(title, workers.count(), noun="worker", lines=list(lines), warning=warning)
+
+    return summarize
+
+
+def bonus_summary(modeladmin, request, workers: QuerySet[Worker], data: dict | None = None) -> Summary:
+    count = workers.count()
+    if not data:
+        return Summary("Send a bonus", count, noun="worker", lines=["Next: check the amount and the cost."])
+    amount = data["amount"]
+    return Summary(
+        "Send a bonus",
+        count,
+        noun="worker",
+        lines=[
+            f"${amount} each from {data['account']}: “{data['reason']}”",
+            f"MTurk's fee: ${bonus_fee(amount)} each",
+        ],
+        money=(amount + bonus_fee(amount)) * count,
+    )
+
+
+def message_summary(modeladmin, request, workers: QuerySet[Worker], data: dict | None = None) -> Summary:
+    count = workers.count()
+    calls = -(-count // services.MESSAGE_WORKERS_PER_CALL)
+    return Summary(
+        "Send a message",
+        count,
+        noun="worker",
+        lines=[f"Sent by MTurk in {calls} call(s) of at most {services.MESSAGE_WORKERS_PER_CALL} workers."],
+    )
+
+
+def _each(modeladmin, request, workers, verb: str, do) -> None:
+    for_each(
+        modeladmin,
+        request,
+        workers,
+        verb,
+        do,
+        (PlatformError, services.WorkerServiceError, hit_services.ServiceError, ValueError),
+    )
+
+
+@confirmed_action(
+    description="Ban selected workers (Quality Score 0)",
+    summarize=_summary(
+        "Ban workers", "Their Quality Score on the account becomes 0: they cannot take your HITs."
+    ),
+    form_class=ReasonForm,
+)
+def ban_workers(modeladmin, request, workers, data):
+    by = request.user.get_username()
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "banned",
+        lambda w: scoring.ban_worker(data["account"], w, reason=data["reason"], by=by),
+    )
+
+
+@confirmed_action(
+    description="Unban selected workers",
+    summarize=_summary("Unban workers", "They get back the Quality Score they had before the ban."),
+    form_class=AccountForm,
+)
+def unban_workers(modeladmin, request, workers, data):
+    by = request.user.get_username()
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "unbanned",
+        lambda w: scoring.unban_worker(data["account"], w, by=by) or 1,
+    )
+
+
+@confirmed_action(
+    description="Hard block selected workers on MTurk",
+    summarize=_summary(
+        "Hard block workers", "MTurk blocks them from all your HITs.", warning=HARD_BLOCK_WARNING
+    ),
+    form_class=ReasonForm,
+)
+def hard_block_workers(modeladmin, request, workers, data):
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "blocked",
+        lambda w: services.worker_hard_block(
+            account=data["account"], worker=w, reason=data["reason"], by=request.user
+        ),
+    )
+
+
+@confirmed_action(
+    description="Unblock selected workers on MTurk",
+    summarize=_summary("Unblock workers", "Their hard blocks on the account are lifted."),
+    form_class=AccountForm,
+)
+def unblock_workers(modeladmin, request, workers, data):
+    _each(
+        modeladmin,
+        request,
+        workers,
+        "unblocked",
+        lambda w: services.worker_unblock(account=data["account"], worker=w, by=request.user.get_username()),
+    )
+
+
+@confirmed_action(
+    description="Send a bonus to selected workers",
+    summarize=bonus_summary,
+    form_class=BonusForm,
+    review_input=True,
+)
+def send_bonus(modeladmin, request, workers, data):
+    by = f"person: {request.user.get_username()}"
+
+    def pay(worker: Worker) -> bool:
+        payment = hit_services.worker_bonus(
+            account=data["account"],
+            worker=worker,
+            amount=data["amount"],
+            reason=data["reason"],
+            key=f"admin:{data['nonce']}",  # the same page submitted twice pays once
+            by=by,
+        )
+        if payment.status == Payment.Status.FAILED:
+            raise services.WorkerServiceError(payment.error)
+        return True
+
+    _each(modeladmin, request, workers, "bonuses sent", pay)
+
+
+@confirmed_action(
+    description="Send a message to selected workers", summarize=message_summary, form_class=MessageForm
+)
+def send_message(modeladmin, request, workers, data):
+    try:
+        sent = services.workers_message(
+            account=data["account"],
+            workers=list(workers),
+            subject=data["subject"],
+            body=data["body"],
+            by=request.user,
+        )
+    except (PlatformError, services.WorkerServiceError) as error:
+        report(modeladmin, request, "0 messages sent.", [str(error)])
+        return
+    failed = [worker_id for message in sent for worker_id in message.failed_worker_ids]
+    report(
+        modeladmin,
+        request,
+        f"Message sent to {workers.count() - len(failed)} workers.",
+        [f"Could not reach {', '.join(failed)}"] if failed else [],
+    )
+
+
+# --- workers --------------------------------------------------------------------------------------
+@admin.register(Worker)
+class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
+    list_display = ["worker_id", "platform", "assignments_done", "approvals", "rejections", "first_seen"]
+    list_filter = ["first_seen"]
+    search_fields = ["worker_id"]
+    readonly_fields = ["worker_id", "platform", "first_seen"]
+    show_full_result_count = False
+    ordering = ["-pk"]
+    list_per_page = 100
+    change_form_template = "admin/workers/worker/change_form.html"
+    actions = [
+        ban_workers,
+        unban_workers,
+        hard_block_workers,
+        unblock_workers,
+        send_bonus,
+        send_message,
+        "export_csv",
+    ]
+    object_buttons = ["ban", "unban", "hard_block", "unblock", "bonus", "message"]
+    ban = button_for_action(ban_workers, name="ban", label="Ban")
+    unban = button_for_action(unban_workers, name="unban", label="Unban")
+    hard_block = button_for_action(hard_block_workers, name="hard_block", label="Hard block")
+    unblock = button_for_action(unblock_workers, name="unblock", label="Unblock")
+    bonus = button_for_action(send_bonus, name="bonus", label="Send bonus")
+    message = button_for_action(send_message, name="message", label="Send message")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Worker]:
+        """Only workers who worked on the researcher's HITs, with counts of that work."""
+        workers = super().get_queryset(request)
+        if request.user.is_superuser:
+            return workers
+        return workers.filter(
+            Exists(Assignment.objects.visible_to(request.user).filter(worker=OuterRef("pk")))
+        )
+
+    def annotate_page(self, queryset: QuerySet[Worker], request: HttpRequest) -> list[Worker]:
+        """The page's workers with counts of the viewer's own assignments (one grouped query)."""
+        workers = list(queryset)
+        counts: dict[int, dict[str, int]] = {w.pk: {} for w in workers}
+        rows = (
+            owned(Assignment.objects.filter(worker_id__in=list(counts)), request.user)
+            .values_list("worker_id", "decision")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for worker_id, decision, n in rows:
+            counts[worker_id][decision] = n
+        for worker in workers:
+            mine = counts[worker.pk]
+            worker.assignments_done = sum(mine.values())
+            worker.approvals = mine.get(Assignment.Decision.APPROVED, 0)
+            worker.rejections = mine.get(Assignment.Decision.REJECTED, 0)
+        return workers
+
+    def is_visible(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self.is_visible(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self.is_visible(request, obj)
+
+    @admin.action(description="Download selected workers as CSV", permissions=("view",))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Worker]):
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+
+        def annotated() -> Iterator[Worker]:
+            for start in range(0, len(ids), exports.CHUNK):
+                chunk = Worker.objects.filter(pk__in=ids[start : start + exports.CHUNK]).order_by("pk")
+                yield from self.annotate_page(chunk, request)
+
+        return exports.csv_response("workers.csv", exports.worker_rows(annotated()))
+
+    @admin.display()
+    def assignments_done(self, worker: Worker) -> int:
+        return getattr(worker, "assignments_done", 0)
+
+    @admin.display()
+    def approvals(self, worker: Worker) -> int:
+        return getattr(worker, "approvals", 0)
+
+    @admin.display()
+    def rejections(self, worker: Worker) -> int:
+        return getattr(worker, "rejections", 0)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        worker = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        extra = {**(extra_context or {}), "record": worker_record(request.user, worker) if worker else []}
+        return super().change_view(request, object_id, form_url, extra)
+
+
+def worker_record(user, worker: Worker) -> list[dict[str, Any]]:
+    """Per platform account of the researcher: scores with history, achievements, money, blocks."""
+    accounts = PlatformAccount.objects.visible_to(user).filter(
+        Q(worker_qualifications__worker=worker) | Q(payments__worker=worker) | Q(blocks__worker=worker)
+    )
+    record = []
+    for account in accounts.distinct().order_by("name"):
+        scores = WorkerQualification.objects.filter(account=account, worker=worker).order_by("qualification")
+        ledger = Payment.objects.filter(account=account, worker=worker)
+        record.append(
+            {
+                "account": account,
+                "scores": [(score, list(score.history.all()[:10])) for score in scores],
+                "achievements": Achievement.objects.filter(account=account, worker=worker).order_by("at"),
+                "approvals": ledger.filter(kind=Payment.Kind.APPROVAL).count(),
+                "rejections": ledger.filter(kind=Payment.Kind.REJECTION).count(),
+                "bonuses": ledger.filter(kind=Payment.Kind.BONUS).order_by("-created"),
+                "blocks": Block.objects.filter(account=account, worker=worker),
+            }
+        )
+    return record
