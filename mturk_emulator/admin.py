@@ -65,7 +65,11 @@ class LedgerInline(ReadOnlyInline):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ["access_key_id", "balance", "created"]
+    """Requester accounts (opened with `manage.py emulator_requester`); the secret is never shown."""
+
+    list_display = ["access_key_id", "sandbox", "balance", "created"]
+    list_filter = ["sandbox"]
+    exclude = ["secret_access_key"]
     search_fields = ["access_key_id"]
     inlines = [LedgerInline]
 

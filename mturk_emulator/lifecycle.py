@@ -37,9 +37,12 @@ def fee_per_assignment(reward: Decimal, max_assignments: int) -> Decimal:
 
 
 def charge(account: Account, amount: Decimal, description: str, hit_id: str = "") -> None:
-    """Take `amount` from the requester's balance, or refuse with MTurk's insufficient-funds error."""
+    """Take `amount` from the requester's balance, or refuse with MTurk's insufficient-funds error.
+
+    A sandbox account never spends (its balance stays $10,000.00); its ledger still shows the cost.
+    """
     locked = Account.objects.select_for_update().get(pk=account.pk)
-    if locked.balance < amount:
+    if not locked.sandbox and locked.balance < amount:
         raise RequestError(
             f"You do not have enough funds: this costs ${amount:.2f} and your available balance "
             f"is ${locked.balance:.2f}.",
@@ -59,7 +62,8 @@ def refund(account: Account, amount: Decimal, description: str, hit_id: str = ""
 
 
 def _move(account: Account, amount: Decimal, description: str, hit_id: str) -> None:
-    Account.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
+    if not account.sandbox:
+        Account.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
     account.refresh_from_db(fields=["balance"])
     LedgerEntry.objects.create(
         account=account,

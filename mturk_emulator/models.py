@@ -30,14 +30,24 @@ def new_worker_id() -> str:
 
 
 class Account(models.Model):
-    """One requester, identified by the access key id its requests are signed with."""
+    """One requester, identified by the access key id its requests are signed with.
+
+    Accounts are created explicitly (`mturk_emulator.accounts.create_requester`, or
+    `manage.py emulator_requester`); a request signed with any other key is refused. The secret is
+    kept as given (this is a local test twin) so SigV4 signatures can be recomputed, and it is
+    never shown or answered back. A sandbox account never spends: its balance stays $10,000.00,
+    as on MTurk's sandbox; a live account spends.
+    """
 
     access_key_id = models.CharField(max_length=128, unique=True)
+    secret_access_key = models.CharField(max_length=128, blank=True, default="")
+    sandbox = models.BooleanField(default=True)
     balance = models.DecimalField(max_digits=14, decimal_places=2, default=STARTING_BALANCE)
     created = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"{self.access_key_id} (${self.balance})"
+        where = "sandbox" if self.sandbox else "live"
+        return f"{self.access_key_id} ({where}, ${self.balance})"
 
 
 class LedgerEntry(models.Model):

@@ -59,6 +59,30 @@ class ThrottlingError(MTurkError):
     error_type = "ThrottlingException"
 
 
+class MissingAuthenticationToken(MTurkError):
+    """The request carries no Authorization header at all."""
+
+    error_type = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignature(MTurkError):
+    """The Authorization header or X-Amz-Date is malformed or incomplete."""
+
+    error_type = "IncompleteSignatureException"
+
+
+class UnrecognizedClient(MTurkError):
+    """The access key id belongs to no requester account."""
+
+    error_type = "UnrecognizedClientException"
+
+
+class InvalidSignature(MTurkError):
+    """The signature does not match the account's secret, or it is too old or too new."""
+
+    error_type = "InvalidSignatureException"
+
+
 class ServiceUnavailable(MTurkError):
     """MTurk is briefly unavailable (HTTP 503); botocore retries it."""
 
@@ -143,12 +167,16 @@ def _check_map(shape: dict, value: Any, where: str) -> None:
     if not isinstance(value, dict):
         raise _refuse(where, "must be a JSON object")
     for key, item in value.items():
+        if not is_storable_text(key):
+            raise _refuse(where, "must not have keys with NUL characters or unpaired surrogates")
         _check(shape["value"]["shape"], item, f"{where}[{key}]")
 
 
 def _check_string(shape: dict, value: Any, where: str) -> None:
     if not isinstance(value, str):
         raise _refuse(where, "must be a string")
+    if not is_storable_text(value):
+        raise _refuse(where, "must not contain NUL characters or unpaired surrogates")
     _check_size(shape, len(value), where, "characters")
     if "enum" in shape and value not in shape["enum"]:
         raise _refuse(where, f"must be one of {', '.join(shape['enum'])}")
@@ -208,6 +236,17 @@ def parse_timestamp(value: Any) -> datetime:
     raise TypeError("not a timestamp")
 
 
+def is_storable_text(value: str) -> bool:
+    """Text without NUL characters or lone surrogates: what any database (and MTurk) can keep."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _wire_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.timestamp()
@@ -221,26 +260,18 @@ def encode(payload: dict[str, Any]) -> str:
     return json.dumps(payload, default=_wire_value)
 
 
-def access_key_id(authorization: str) -> str:
-    """The access key id of a SigV4 `Authorization` header (Credential=AKID/date/region/...)."""
-    match = re.search(r"Credential=([^/,\s]+)/", authorization or "")
-    if not match:
-        raise RequestError(
-            "The request is not signed: the Authorization header must carry Credential=<access key id>/...",
-            "AWS.NotAuthorized",
-        )
-    return match.group(1)
-
-
 def page(items: list[Any], params: dict[str, Any], default_size: int = 10) -> tuple[list[Any], str | None]:
-    """One page of `items` for MaxResults / NextToken, and the token of the next page."""
+    """One page of `items` for MaxResults / NextToken, and the token of the next page.
+
+    As on MTurk, every page with results carries a NextToken, the last one too; only the page
+    after it comes back empty (NumResults 0) and without a NextToken. Clients loop until then.
+    """
     size = params.get("MaxResults") or default_size
     if size > 100 or size < 1:
         raise _refuse("MaxResults", "must be between 1 and 100")
     start = _offset_from_token(params.get("NextToken"))
     chunk = items[start : start + size]
-    has_more = start + size < len(items)
-    return chunk, _token_for_offset(start + size) if has_more else None
+    return chunk, _token_for_offset(start + len(chunk)) if chunk else None
 
 
 def _token_for_offset(offset: int) -> str:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
+
+from django.conf import settings
 
 from mturk_emulator.protocol import RequestError
 
-ANSWERS_NAMESPACE = (
-    "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"
-)
-KNOWN_KINDS = {"ExternalQuestion", "HTMLQuestion", "QuestionForm"}
+_SCHEMAS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
+ANSWERS_NAMESPACE = f"{_SCHEMAS}2005-10-01/QuestionFormAnswers.xsd"
+# The namespaces MTurk's schemas define for each kind of Question.
+NAMESPACES = {
+    "ExternalQuestion": {f"{_SCHEMAS}2006-07-14/ExternalQuestion.xsd"},
+    "HTMLQuestion": {f"{_SCHEMAS}2011-11-11/HTMLQuestion.xsd"},
+    "QuestionForm": {f"{_SCHEMAS}2005-10-01/QuestionForm.xsd", f"{_SCHEMAS}2017-11-06/QuestionForm.xsd"},
+}
+KNOWN_KINDS = set(NAMESPACES)
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 @dataclass(frozen=True)
@@ -26,20 +35,43 @@ class ParsedQuestion:
 
 
 def parse_question(xml: str) -> ParsedQuestion:
-    """Parse a HIT's Question XML, or refuse it with MTurk's XML parse error."""
+    """Parse a HIT's Question XML, or refuse what MTurk's schemas refuse with its XML parse error.
+
+    ExternalQuestion and HTMLQuestion must use their schema's namespace, and carry a FrameHeight;
+    an ExternalURL must be https:// (plain http://localhost or 127.0.0.1 only where the setting
+    MTURK_EMULATOR_ALLOW_PLAIN_HTTP_LOCALHOST allows it, for a crowdhr served over http locally).
+    """
     root = _parse(xml)
     kind = _local_name(root.tag)
     if kind not in KNOWN_KINDS:
         raise _invalid(f"the root element must be one of {', '.join(sorted(KNOWN_KINDS))}, not {kind}")
-    if kind == "ExternalQuestion":
-        return ParsedQuestion(
-            kind, external_url=_required_text(root, "ExternalURL"), frame_height=_height(root)
+    namespace = _namespace(root.tag)
+    if namespace not in NAMESPACES[kind]:
+        raise _invalid(
+            f"{kind} must be in the namespace {' or '.join(sorted(NAMESPACES[kind]))}, not {namespace or 'none'}"
         )
+    if kind == "ExternalQuestion":
+        url = _required_text(root, "ExternalURL")
+        return ParsedQuestion(kind, external_url=_external_url(url), frame_height=_height(root))
     if kind == "HTMLQuestion":
         return ParsedQuestion(
             kind, html_content=_required_text(root, "HTMLContent"), frame_height=_height(root)
         )
     return ParsedQuestion(kind, form_fields=_form_fields(root))
+
+
+def _external_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS and plain_http_localhost_allowed():
+        return url
+    raise _invalid(f"the ExternalURL must be a valid https:// URL, not {url!r}")
+
+
+def plain_http_localhost_allowed() -> bool:
+    """Development only: accept http://localhost and http://127.0.0.1 ExternalURLs."""
+    return bool(getattr(settings, "MTURK_EMULATOR_ALLOW_PLAIN_HTTP_LOCALHOST", False))
 
 
 def _parse(xml: str) -> ET.Element:
@@ -58,12 +90,22 @@ def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _namespace(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
 def _child(root: ET.Element, name: str) -> ET.Element | None:
     return next((el for el in root.iter() if _local_name(el.tag) == name), None)
 
 
+def _own_child(root: ET.Element, name: str) -> ET.Element | None:
+    """A direct child element in the root's own namespace, as the schema requires."""
+    namespace = _namespace(root.tag)
+    return root.find(f"{{{namespace}}}{name}" if namespace else name)
+
+
 def _required_text(root: ET.Element, name: str) -> str:
-    element = _child(root, name)
+    element = _own_child(root, name)
     text = (element.text or "").strip() if element is not None else ""
     if not text:
         raise _invalid(f"{_local_name(root.tag)} needs a non-empty {name}")
@@ -71,9 +113,11 @@ def _required_text(root: ET.Element, name: str) -> str:
 
 
 def _height(root: ET.Element) -> int:
-    element = _child(root, "FrameHeight")
-    text = (element.text or "").strip() if element is not None else "0"
-    if not text.isdigit():
+    element = _own_child(root, "FrameHeight")
+    if element is None:
+        raise _invalid(f"{_local_name(root.tag)} needs a FrameHeight (0 lets the frame fill the window)")
+    text = (element.text or "").strip()
+    if not text.isdigit() or not text.isascii():
         raise _invalid("FrameHeight must be a whole number of pixels")
     return int(text)
 

@@ -67,12 +67,6 @@ def operation(
     return register
 
 
-def account_for(access_key_id: str) -> Account:
-    """The requester account of an access key id, opened with the starting balance on first use."""
-    account, _ = Account.objects.get_or_create(access_key_id=access_key_id)
-    return account
-
-
 # --- Lookups and checks -------------------------------------------------------------------
 
 
@@ -461,13 +455,23 @@ def create_additional_assignments_for_hit(account: Account, params: Params) -> R
     return {}
 
 
+DELETABLE = ("Reviewing", "Reviewable")
+
+
+def _wrong_hit_state(status: str, allowed: tuple[str, ...]) -> RequestError:
+    """MTurk's own wording when a HIT is in the wrong state for an operation."""
+    return RequestError(
+        f"This HIT is currently in the state '{status}'. This operation can be called with a status of: "
+        f"{', '.join(allowed)}",
+        "AWS.MechanicalTurk.InvalidHITState",
+    )
+
+
 @operation("DeleteHIT")
 def delete_hit(account: Account, params: Params) -> Result:
     hit = _hit(account, params["HITId"], lock=True)
     if hit.disposed:
-        raise RequestError(
-            f"Hit {hit.hit_id} has already been deleted.", "AWS.MechanicalTurk.InvalidHITState"
-        )
+        raise _wrong_hit_state("Disposed", DELETABLE)
     counts = lifecycle.hit_counts(hit)
     if counts.pending or counts.submitted:
         raise RequestError(
@@ -477,12 +481,8 @@ def delete_hit(account: Account, params: Params) -> Result:
             "AWS.MechanicalTurk.InvalidHITState",
         )
     status = lifecycle.hit_status(hit, counts)
-    if status not in {"Reviewable", "Reviewing"}:
-        raise RequestError(
-            f"Hit {hit.hit_id} is {status}: this operation can be called with a status of: Reviewable. "
-            "Expire it first (UpdateExpirationForHIT with a past date).",
-            "AWS.MechanicalTurk.InvalidHITState",
-        )
+    if status not in DELETABLE:
+        raise _wrong_hit_state(status, DELETABLE)
     now = timezone.now()
     hit.expiration = min(hit.expiration, now)
     hit.disposed = True
@@ -742,7 +742,7 @@ def _bonus_output(bonus: BonusPayment) -> Result:
 
 @operation("GetAccountBalance")
 def get_account_balance(account: Account, params: Params) -> Result:
-    account.refresh_from_db(fields=["balance"])
+    account.refresh_from_db(fields=["balance", "sandbox"])
     return {"AvailableBalance": account.balance, "OnHoldBalance": Decimal("0.00")}
 
 
@@ -771,14 +771,22 @@ def notify_workers(account: Account, params: Params) -> Result:
         raise _invalid(f"Subject must be between 1 and {MAX_SUBJECT} characters.")
     if not params["MessageText"].strip() or len(params["MessageText"]) > MAX_MESSAGE:
         raise _invalid(f"MessageText must be between 1 and {MAX_MESSAGE} characters.")
-    known = set(SimulatedWorker.objects.filter(worker_id__in=worker_ids).values_list("worker_id", flat=True))
+    # MTurk e-mails only workers whose work this requester has approved or rejected.
+    decided = set(
+        Assignment.objects.filter(
+            hit__account=account,
+            worker_id__in=worker_ids,
+            status__in=[Assignment.APPROVED, Assignment.REJECTED],
+        ).values_list("worker_id", flat=True)
+    )
     failures = []
     for worker_id in dict.fromkeys(worker_ids):
-        if worker_id not in known:
+        if worker_id not in decided:
             failures.append(
                 {
                     "NotifyWorkersFailureCode": "HardFailure",
-                    "NotifyWorkersFailureMessage": f"Cannot notify worker {worker_id}: no such worker.",
+                    "NotifyWorkersFailureMessage": f"Cannot send notification to worker {worker_id}: you can "
+                    "notify only workers whose work you have approved or rejected.",
                     "WorkerId": worker_id,
                 }
             )
@@ -938,9 +946,15 @@ def get_qualification_score(account: Account, params: Params) -> Result:
     )
     if score is None:
         raise RequestError(
-            f"You requested a Qualification that does not exist: worker {params['WorkerId']}, "
-            f"type {qtype.qualification_type_id}.",
+            "You requested a Qualification that does not exist.",
             "AWS.MechanicalTurk.QualificationDoesNotExist",
+        )
+    if score.status != Qualification.GRANTED:
+        # A disassociated (revoked) qualification is not answered, as on MTurk.
+        raise RequestError(
+            f"This Qualification is currently in the state '{score.status}'. This operation can be called "
+            f"with a status of: {Qualification.GRANTED}",
+            "AWS.MechanicalTurk.InvalidQualificationState",
         )
     return {"Qualification": qualification_output(score)}
 

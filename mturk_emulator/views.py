@@ -31,6 +31,7 @@ from mturk_emulator.models import (
     SimulatedWorker,
     WorkerMessage,
 )
+from mturk_emulator.protocol import is_storable_text
 from mturk_emulator.questions import answers_from_xml, parse_question
 
 SESSION_KEY = "emulator_worker_id"
@@ -131,6 +132,8 @@ def choose_worker(request: HttpRequest) -> HttpResponse:
     """Become a simulated worker: an existing one, a typed name, or a fresh random id."""
     choice = request.POST.get("worker_id") or request.POST.get("name", "")
     try:
+        if not is_storable_text(choice):
+            raise workers.WorkRefused("A worker name cannot contain NUL characters.")
         worker_id = (
             workers.new_random_worker() if request.POST.get("random") else workers.worker_id_from_name(choice)
         )
@@ -267,6 +270,8 @@ def external_submit(request: HttpRequest) -> HttpResponse:
     """MTurk's externalSubmit: every field but assignmentId becomes a QuestionFormAnswers answer."""
     data = request.POST if request.method == "POST" else request.GET
     assignment_id = data.get("assignmentId", "")
+    if not all(is_storable_text(text) for key, value in data.lists() for text in (key, *value)):
+        return _problem(request, "The submission contains NUL characters or unpaired surrogates.", 400)
     if not assignment_id or assignment_id == PREVIEW_ASSIGNMENT:
         return _problem(request, "The submission has no assignmentId: accept the HIT before submitting.", 400)
     if not Assignment.objects.filter(assignment_id=assignment_id).exists():
@@ -319,9 +324,10 @@ def qualification_request(request: HttpRequest, qualification_type_id: str) -> H
     """Ask a requester for a qualification as the session worker."""
     worker_id = _worker_id(request)
     try:
-        request_id = workers.request_qualification(
-            qualification_type_id, worker_id, request.POST.get("answer", "")
-        )
+        answer = request.POST.get("answer", "")
+        if not is_storable_text(answer):
+            raise workers.WorkRefused("The answer contains NUL characters or unpaired surrogates.")
+        request_id = workers.request_qualification(qualification_type_id, worker_id, answer)
     except workers.WorkRefused as refusal:
         messages.error(request, str(refusal))
     else:

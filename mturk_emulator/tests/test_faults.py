@@ -7,7 +7,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from mturk_emulator import faults
-from mturk_emulator.tests.conftest import EXTERNAL_QUESTION, make_client
+from mturk_emulator.tests.conftest import EXTERNAL_QUESTION, requester_client
 
 HIT_PARAMS = {
     "Title": "Label pictures",
@@ -23,7 +23,7 @@ HIT_PARAMS = {
 @pytest.fixture
 def no_retry(emulator_url, transactional_db):
     """A client that gives up after the first failure, so each fault is seen as it is."""
-    return make_client(emulator_url, "AKIDRESEARCHERONE", retries={"total_max_attempts": 1})
+    return requester_client(emulator_url, "AKIDRESEARCHERONE", retries={"total_max_attempts": 1})
 
 
 def failure(call) -> tuple[str, int]:
@@ -113,8 +113,9 @@ def test_a_seed_makes_random_faults_repeatable(no_retry):
     assert {"ok", "ThrottlingException", "ServiceUnavailable"} == set(first)
 
 
-def test_fault_control_endpoint(live_server, no_retry):
+def test_fault_control_endpoint(live_server, no_retry, settings):
     url = f"{live_server.url}/emulator/faults/"
+    settings.MTURK_EMULATOR_FAULT_ENDPOINT = True
 
     posted = requests.post(
         url,
@@ -136,3 +137,12 @@ def test_fault_control_endpoint(live_server, no_retry):
         [1],
     ):
         assert requests.post(url, json=bad, timeout=10).status_code == 400, bad
+
+
+def test_fault_control_endpoint_is_not_found_unless_switched_on(live_server, no_retry, settings):
+    url = f"{live_server.url}/emulator/faults/"
+    settings.MTURK_EMULATOR_FAULT_ENDPOINT = False
+
+    for method in ("GET", "POST", "DELETE"):
+        assert requests.request(method, url, json={"fault": 1.0}, timeout=10).status_code == 404
+    assert no_retry.get_account_balance()["AvailableBalance"] == "10000.00"

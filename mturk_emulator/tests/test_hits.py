@@ -117,7 +117,10 @@ def test_list_hits_pages_with_next_token(mturk, create_hit):
 
     seen = [h["HITId"] for page in (first, second, third) for h in page["HITs"]]
     assert set(seen) == created and len(seen) == 12
-    assert "NextToken" not in third
+    # As on MTurk, the last page with results still has a NextToken; the page after it is empty.
+    after = mturk.list_hits(MaxResults=5, NextToken=third["NextToken"])
+    assert (after["NumResults"], after["HITs"]) == (0, [])
+    assert "NextToken" not in after
     assert len(mturk.list_hits()["HITs"]) == 10  # MTurk's default page
 
 
@@ -129,22 +132,19 @@ def test_paging_through_250_assignments(mturk, create_hit):
     paginator = mturk.get_paginator("list_assignments_for_hit")
     pages = list(paginator.paginate(HITId=hit["HITId"], PaginationConfig={"PageSize": 100}))
 
-    assert [page["NumResults"] for page in pages] == [100, 100, 50]
+    # botocore pages until MTurk answers an empty page without a NextToken.
+    assert [page["NumResults"] for page in pages] == [100, 100, 50, 0]
     assert len({a["WorkerId"] for page in pages for a in page["Assignments"]}) == 250
 
 
-def test_max_results_above_100_is_refused(emulator_url, transactional_db):
+def test_max_results_above_100_is_refused(emulator_url, mturk):
     import requests
 
+    from mturk_emulator.tests.conftest import signed_headers
+
+    body = b'{"MaxResults": 101}'
     response = requests.post(
-        emulator_url,
-        data='{"MaxResults": 101}',
-        headers={
-            "X-Amz-Target": "MTurkRequesterServiceV20170117.ListHITs",
-            "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDRAW/20260101/us-east-1/mturk-requester/aws4_request",
-        },
-        timeout=10,
+        emulator_url, data=body, headers=signed_headers(emulator_url, body, "ListHITs"), timeout=10
     )
     assert response.status_code == 400
     assert response.json()["__type"] == "RequestError"

@@ -179,7 +179,12 @@ def test_someone_elses_assignment_and_unknown_pages(alice, client, create_hit):
     assert alice.get("/emulator/assignments/3NOSUCH/").status_code == 404
 
 
-def test_worker_page_shows_messages_and_qualifications(alice, mturk):
+def test_worker_page_shows_messages_and_qualifications(alice, mturk, create_hit):
+    from mturk_emulator import workers
+
+    # MTurk notifies only workers whose work the requester has decided.
+    assignment_id = workers.work(create_hit()["HITId"], "AALICE", {"label": "cat"})
+    mturk.approve_assignment(AssignmentId=assignment_id)
     mturk.notify_workers(Subject="Welcome", MessageText="Glad you are here.", WorkerIds=["AALICE"])
 
     page = alice.get("/emulator/me/").content.decode()

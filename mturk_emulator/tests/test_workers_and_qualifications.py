@@ -29,10 +29,17 @@ def test_qualification_scores_are_granted_read_and_revoked(mturk):
     mturk.disassociate_qualification_from_worker(
         QualificationTypeId=type_id, WorkerId="AWORKER1", Reason="Reset"
     )
-    score = mturk.get_qualification_score(QualificationTypeId=type_id, WorkerId="AWORKER1")["Qualification"]
-    assert score["Status"] == "Revoked"
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as revoked:
+        mturk.get_qualification_score(QualificationTypeId=type_id, WorkerId="AWORKER1")
+    assert revoked.value.response["Error"]["Code"] == "RequestError"
+    assert (
+        "This operation can be called with a status of: Granted" in revoked.value.response["Error"]["Message"]
+    )
+    with pytest.raises(ClientError) as never:
         mturk.get_qualification_score(QualificationTypeId=type_id, WorkerId="ANEVERGRANTED")
+    assert never.value.response["Error"]["Message"] == "You requested a Qualification that does not exist."
+    holders = mturk.list_workers_with_qualification_type(QualificationTypeId=type_id, Status="Revoked")
+    assert [q["WorkerId"] for q in holders["Qualifications"]] == ["AWORKER1"]
 
 
 def test_qualification_type_names_are_unique_per_account(mturk, other_mturk):
@@ -161,16 +168,31 @@ def test_a_blocked_worker_cannot_accept_until_unblocked(mturk, create_hit):
     assert mturk.list_worker_blocks()["WorkerBlocks"] == []
 
 
-def test_notify_workers_reports_unknown_workers_and_delivers_to_known_ones(mturk):
-    workers.ensure_worker("AKNOWN")
-
-    result = mturk.notify_workers(
-        Subject="New batch", MessageText="More pictures today.", WorkerIds=["AKNOWN", "AGHOST"]
+def test_notify_workers_delivers_only_to_workers_whose_work_was_decided(mturk, other_mturk, create_hit):
+    hit = create_hit()
+    mturk.approve_assignment(AssignmentId=workers.work(hit["HITId"], "AAPPROVED", {"label": "cat"}))
+    mturk.reject_assignment(
+        AssignmentId=workers.work(hit["HITId"], "AREJECTED", {"label": "?"}), RequesterFeedback="Empty."
     )
+    workers.work(hit["HITId"], "AUNDECIDED", {"label": "dog"})
+    workers.ensure_worker("ASTRANGER")
+    everyone = ["AAPPROVED", "AREJECTED", "AUNDECIDED", "ASTRANGER", "AGHOST"]
+
+    result = mturk.notify_workers(Subject="New batch", MessageText="More pictures today.", WorkerIds=everyone)
+    theirs = other_mturk.notify_workers(Subject="Hi", MessageText="Hello.", WorkerIds=["AAPPROVED"])
 
     failures = result["NotifyWorkersFailureStatuses"]
-    assert [(f["WorkerId"], f["NotifyWorkersFailureCode"]) for f in failures] == [("AGHOST", "HardFailure")]
-    assert list(WorkerMessage.objects.values_list("worker_id", "subject")) == [("AKNOWN", "New batch")]
+    assert [(f["WorkerId"], f["NotifyWorkersFailureCode"]) for f in failures] == [
+        ("AUNDECIDED", "HardFailure"),
+        ("ASTRANGER", "HardFailure"),
+        ("AGHOST", "HardFailure"),
+    ]
+    assert all("approved or rejected" in f["NotifyWorkersFailureMessage"] for f in failures)
+    assert [f["WorkerId"] for f in theirs["NotifyWorkersFailureStatuses"]] == ["AAPPROVED"]
+    assert sorted(WorkerMessage.objects.values_list("worker_id", "subject")) == [
+        ("AAPPROVED", "New batch"),
+        ("AREJECTED", "New batch"),
+    ]
 
 
 @pytest.mark.parametrize(
