@@ -37,16 +37,28 @@ def researcher(django_user_model):
 
 @pytest.fixture
 def mturk(emulator_url, settings) -> str:
-    """crowdhr pointed at the local Mechanical Turk served by the live test server."""
+    """crowdhr pointed at the local Mechanical Turk served by the live test server.
+
+    The emulator, like MTurk, refuses keys it does not know: every test that gives crowdhr a platform
+    account for it registers the key and secret with `mturk_emulator.testing.register_requester`.
+    Platform accounts with blank keys sign with the settings' defaults; those are registered here.
+    """
+    from mturk_emulator.testing import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, register_requester
+
     settings.MTURK_EMULATOR_URL = emulator_url
+    settings.MTURK_DEFAULT_ACCESS_KEY_ID = DEFAULT_ACCESS_KEY_ID
+    settings.MTURK_DEFAULT_SECRET_ACCESS_KEY = DEFAULT_SECRET_ACCESS_KEY
+    register_requester(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
     return emulator_url
 
 
 @pytest.fixture
 def account(researcher, mturk):
     """The researcher's requester account on the local Mechanical Turk."""
+    from mturk_emulator.testing import register_requester
     from platforms.models import PlatformAccount
 
+    register_requester("AKIAADALAB", "ada-secret")
     return PlatformAccount.objects.create(
         owner=researcher,
         name="Ada's lab",

@@ -40,12 +40,18 @@ def publish(name: str, workers: int, emulator_url: str):
     from experiments.services import landing_url
     from hits import services as hit_services
     from mturk_emulator import workers as marketplace
+    from mturk_emulator.testing import register_requester
     from platforms.fees import micro_batches
     from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user(f"bench-{name}", is_staff=True)
+    register_requester("AKIABENCH", "bench-secret")
     account = PlatformAccount.objects.create(
-        owner=owner, name="bench", environment="emulator", access_key_id="AKIABENCH"
+        owner=owner,
+        name="bench",
+        environment="emulator",
+        access_key_id="AKIABENCH",
+        secret_access_key="bench-secret",
     )
     site = OtreeSite.objects.create(owner=owner, name="bench", url="http://127.0.0.1:9", rest_key="k")
     study = Experiment.objects.create(

@@ -52,22 +52,29 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
     from hits.task_types import get_task_type
     from mturk_emulator import models as emulator
     from mturk_emulator.questions import answers_xml
-    from platforms import HitSpec, platform_for
+    from mturk_emulator.testing import register_requester
+    from platforms import WorkSpec, platform_for
+    from platforms.base import dump_destination
     from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user("bench", is_staff=True)
+    register_requester("AKIABENCH", "bench-secret")
     account = PlatformAccount.objects.create(
-        owner=owner, name="bench", environment="emulator", access_key_id="AKIABENCH"
+        owner=owner,
+        name="bench",
+        environment="emulator",
+        access_key_id="AKIABENCH",
+        secret_access_key="bench-secret",
     )
     config = {"question": "Which animal?", "choices": ["cat", "dog"], "quality_threshold": None}
-    question = get_task_type("categorical", config).html_question({"text": "a picture"})
+    form = get_task_type("categorical", config).html_form({"text": "a picture"})
     template = platform_for(account).create_hit(
-        HitSpec(
+        WorkSpec(
             title="Name the animal",
             description="Choose.",
             reward=Decimal("0.05"),
-            max_assignments=3,
-            question=question,
+            places=3,
+            destination=form,
         ),
         unique_request_token="bench-template",
     )
@@ -123,7 +130,7 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
                 title="Name the animal",
                 description="Choose.",
                 reward=Decimal("0.05"),
-                question=question,
+                question=dump_destination(form),
             )
             for outsourcer, hit in zip(outsourcers, clone_rows, strict=True)
         ],

@@ -188,6 +188,8 @@ if EMULATOR_ENABLED and not DEBUG and not ALLOW_EMULATOR_IN_PRODUCTION:
 if EMULATOR_ENABLED:
     INSTALLED_APPS.append("mturk_emulator")
     INSTALLED_APPS.append("prolific_emulator")
+# The local MTurk accepts ExternalQuestion URLs on plain http://localhost / 127.0.0.1 (crowdhr served locally).
+MTURK_EMULATOR_ALLOW_PLAIN_HTTP_LOCALHOST = EMULATOR_ENABLED
 MTURK_DEFAULT_ACCESS_KEY_ID = env.text("AWS_ACCESS_KEY_ID")
 MTURK_DEFAULT_SECRET_ACCESS_KEY = env.text("AWS_SECRET_ACCESS_KEY")
 # HITs one review cycle works on at once (each mostly waits for the platform).

@@ -24,7 +24,11 @@ from experiments.models import Experiment
 from platforms.models import PlatformAccount
 user = get_user_model().objects.create_user("grace", password="{password}", is_staff=True, email="")
 user.groups.add(researchers_group())
-account = PlatformAccount.objects.create(owner=user, name="Grace's lab", environment="emulator", access_key_id="AKIAGRACE")
+account = PlatformAccount.objects.create(
+    owner=user, name="Grace's lab", environment="emulator", access_key_id="AKIAGRACE", secret_access_key="grace-secret"
+)
+from mturk_emulator.testing import register_requester
+register_requester("AKIAGRACE", "grace-secret")
 experiment = Experiment.objects.create(
     owner=user, account=account, name="Capitals", kind="batch", task_type="free_text",
     task_config={"question": "What is the capital?"}, title="Name the capital",

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 DEMO_USERNAME = "researcher"
 DEMO_PASSWORD = "crowdhr-demo"
+DEMO_ACCESS_KEY_ID = "AKIADEMORESEARCHER"
+DEMO_SECRET_ACCESS_KEY = "demo-secret"
 
 
 class Command(BaseCommand):
@@ -56,9 +62,13 @@ def demo_otree_study(user):
         name="Local Mechanical Turk",
         defaults={
             "environment": PlatformAccount.Environment.EMULATOR,
-            "access_key_id": "AKIADEMORESEARCHER",
-            "secret_access_key": "demo-secret",
+            "access_key_id": DEMO_ACCESS_KEY_ID,
+            "secret_access_key": DEMO_SECRET_ACCESS_KEY,
         },
+    )
+    register_demo_requester(
+        account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,
+        account.secret_access_key or settings.MTURK_DEFAULT_SECRET_ACCESS_KEY,
     )
     study, _ = Experiment.objects.get_or_create(
         owner=user,
@@ -75,3 +85,22 @@ def demo_otree_study(user):
         },
     )
     return study
+
+
+def register_demo_requester(access_key_id: str, secret_access_key: str) -> None:
+    """Open the demo account's requester on the local MTurk, which refuses keys it does not know.
+
+    A live emulator account, so the demo's balance shows what publishing and paying cost. Called by
+    name: crowdhr never imports the emulator.
+    """
+    if not (settings.EMULATOR_ENABLED and access_key_id and secret_access_key):
+        return
+    call_command(
+        "emulator_requester",
+        "--access-key-id",
+        access_key_id,
+        "--secret",
+        secret_access_key,
+        "--live",
+        stdout=StringIO(),
+    )
