@@ -53,8 +53,7 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
     from mturk_emulator import models as emulator
     from mturk_emulator.questions import answers_xml
     from mturk_emulator.testing import register_requester
-    from platforms import WorkSpec, platform_for
-    from platforms.base import dump_destination
+    from platforms import HitSpec, platform_for
     from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user("bench", is_staff=True)
@@ -67,14 +66,14 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
         secret_access_key="bench-secret",
     )
     config = {"question": "Which animal?", "choices": ["cat", "dog"], "quality_threshold": None}
-    form = get_task_type("categorical", config).html_form({"text": "a picture"})
+    question = get_task_type("categorical", config).html_question({"text": "a picture"})
     template = platform_for(account).create_hit(
-        WorkSpec(
+        HitSpec(
             title="Name the animal",
             description="Choose.",
             reward=Decimal("0.05"),
-            places=3,
-            destination=form,
+            max_assignments=3,
+            question=question,
         ),
         unique_request_token="bench-template",
     )
@@ -130,7 +129,7 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
                 title="Name the animal",
                 description="Choose.",
                 reward=Decimal("0.05"),
-                question=dump_destination(form),
+                question=question,
             )
             for outsourcer, hit in zip(outsourcers, clone_rows, strict=True)
         ],

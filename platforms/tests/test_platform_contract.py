@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from hits.task_types import external_question
 from mturk_emulator.testing import register_requester
-from platforms import ExternalPage, PlatformError, QualificationRequirement, WorkSpec
+from platforms import HitSpec, PlatformError, QualificationRequirement
 from platforms.mturk import MTurk
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,19 +51,19 @@ def count_attempts(platform: MTurk) -> list[str]:
     return attempts
 
 
-def spec(**overrides) -> WorkSpec:
+def spec(**overrides) -> HitSpec:
     values = {
         "title": "Rate a sentence",
         "description": "Say whether the sentence is polite.",
         "reward": Decimal("0.25"),
-        "places": 3,
-        "destination": ExternalPage("https://crowdhr.example.org/study/1/"),
+        "max_assignments": 3,
+        "question": external_question("https://crowdhr.example.org/study/1/"),
         "lifetime_seconds": 3600,
-        "time_allowed_seconds": 600,
+        "duration_seconds": 600,
         "auto_approval_delay_seconds": 86400,
         "keywords": "rating, language",
     }
-    return WorkSpec(**(values | overrides))
+    return HitSpec(**(values | overrides))
 
 
 def test_create_get_and_list_hits(platform):
@@ -85,7 +86,7 @@ def test_a_repeated_creation_token_returns_the_first_hit_and_charges_once(platfo
 
 
 def test_expire_update_expiration_and_delete(platform, crowd):
-    hit = platform.create_hit(spec(places=1), unique_request_token="contract-expire")
+    hit = platform.create_hit(spec(max_assignments=1), unique_request_token="contract-expire")
     platform.expire_hit(hit.hit_id)
     assert platform.get_hit(hit.hit_id).expiration <= timezone.now()
     with pytest.raises(crowd.Refused):
@@ -106,14 +107,14 @@ def test_expire_update_expiration_and_delete(platform, crowd):
 
 
 def test_added_assignments_with_a_repeated_token_are_added_once(platform):
-    hit = platform.create_hit(spec(places=3), unique_request_token="contract-more")
+    hit = platform.create_hit(spec(max_assignments=3), unique_request_token="contract-more")
     platform.add_assignments(hit.hit_id, 3, unique_request_token="contract-more-1")
     platform.add_assignments(hit.hit_id, 3, unique_request_token="contract-more-1")
     assert platform.get_hit(hit.hit_id).max_assignments == 6
 
 
 def test_a_hit_made_with_fewer_than_ten_assignments_cannot_grow_past_nine(platform):
-    hit = platform.create_hit(spec(places=9), unique_request_token="contract-nine")
+    hit = platform.create_hit(spec(max_assignments=9), unique_request_token="contract-nine")
     with pytest.raises(PlatformError) as refused:
         platform.add_assignments(hit.hit_id, 1, unique_request_token="contract-nine-1")
     assert refused.value.permanent
@@ -146,7 +147,7 @@ def test_assignments_are_listed_with_their_answers_and_decided_once(platform, cr
 
 def test_listing_pages_through_more_than_250_assignments(platform, crowd):
     hit = platform.create_hit(
-        spec(places=260, reward=Decimal("0.01")), unique_request_token="contract-many"
+        spec(max_assignments=260, reward=Decimal("0.01")), unique_request_token="contract-many"
     )
     for number in range(260):
         crowd.work(hit.hit_id, f"AMANY{number}", {"answer": str(number)})
@@ -196,7 +197,7 @@ def test_a_bonus_goes_only_to_the_worker_who_did_the_assignment(platform, crowd)
 
 
 def test_notify_workers_splits_into_calls_of_one_hundred(platform, crowd):
-    hit = platform.create_hit(spec(places=1), unique_request_token="contract-notify")
+    hit = platform.create_hit(spec(max_assignments=1), unique_request_token="contract-notify")
     crowd.work(hit.hit_id, "AWORKER1", {"answer": "x"})
     attempts = count_attempts(platform)
     unknown = [f"AUNKNOWN{n}" for n in range(150)]
@@ -225,7 +226,7 @@ def test_blocks_and_qualifications(platform, crowd):
 
     requirement = QualificationRequirement(type_id, "GreaterThanOrEqualTo", (4,))
     hit = platform.create_hit(
-        spec(requirements=[requirement]), unique_request_token="contract-qual"
+        spec(qualification_requirements=[requirement]), unique_request_token="contract-qual"
     )
     with pytest.raises(crowd.Refused):
         crowd.accept(hit.hit_id, "AWORKER1")
