@@ -1,7 +1,8 @@
 """The worker's way through an oTree study: HIT preview, landing, redirect into oTree, done and submit.
 
-MTurk shows these pages in its frame with `assignmentId`, `hitId`, `workerId` and `turkSubmitTo`.
-Every parameter is checked; bad input gets a clear 400/404 page and changes nothing. The landing
+The platform sends the worker here with its identity in the link (read and validated by
+`platforms.arrivals`: MTurk's `assignmentId`, `hitId`, `workerId`, `turkSubmitTo`). Every parameter is
+checked; bad input gets a clear 400/404 page and changes nothing. The landing
 page makes no oTree call: a worker's oTree participant is found by its label, the worker id.
 """
 
@@ -22,10 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 from experiments import services
 from experiments.completion import completion_code
 from experiments.models import Experiment, Participant, Visit
+from platforms.arrivals import Arrival, BadArrival, arrival_from, is_worker_id
 
-PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
-MTURK_ID = re.compile(r"^[A-Z0-9]{1,64}$")
-SCREEN = re.compile(r"^\d{2,5}x\d{2,5}$")
+SCREEN = re.compile(r"\d{2,5}x\d{2,5}")
 MTURK_SUBMIT_HOSTS = ("https://www.mturk.com", "https://workersandbox.mturk.com")
 VISIT_SALT = "crowdhr-visit"
 
@@ -68,13 +68,11 @@ def _study(pk: int) -> Experiment:
     return experiment
 
 
-def _mturk_id(params, name: str) -> str:
-    value = params.get(name, "")
-    if not value:
-        raise BadRequest(f"The link has no {name}. Please open this study from its HIT.")
-    if not MTURK_ID.match(value):
-        raise BadRequest(f"The {name} in the link is not valid.")
-    return value
+def _arrival(request: HttpRequest) -> Arrival:
+    try:
+        return arrival_from(request.GET)
+    except BadArrival as error:
+        raise BadRequest(str(error)) from error
 
 
 def allowed_submit_bases(request: HttpRequest) -> set[str]:
@@ -101,10 +99,7 @@ def _is_local_emulator(value: str) -> bool:
     )
 
 
-def _submit_base(request: HttpRequest) -> str:
-    value = request.GET.get("turkSubmitTo", "").rstrip("/")
-    if not value:
-        raise BadRequest("The link has no turkSubmitTo. Please open this study from its HIT.")
+def _submit_base(request: HttpRequest, value: str) -> str:
     if value not in allowed_submit_bases(request) and not _is_local_emulator(value):
         raise BadRequest("The link's turkSubmitTo is not Mechanical Turk.")
     return value
@@ -145,19 +140,18 @@ def worker_page(view):
 def landing(request: HttpRequest, pk: int) -> HttpResponse:
     """The HIT's page: the study's description in preview; after accept, the way into oTree."""
     experiment = _study(pk)
-    assignment_id = request.GET.get("assignmentId", "")
-    if assignment_id == PREVIEW:
+    arrival = _arrival(request)
+    if arrival.preview:
         return render(request, "experiments/preview.html", {"experiment": experiment})
-    assignment_id = _mturk_id(request.GET, "assignmentId")
-    worker_id = _mturk_id(request.GET, "workerId")
-    hit_id = _mturk_id(request.GET, "hitId")
-    submit_base = _submit_base(request)
+    if arrival.platform != "mturk":
+        raise BadRequest("This study is not posted on that platform.", status=404)
+    submit_base = _submit_base(request, arrival.submit_to)
     try:
         landed = services.participant_land(
             experiment=experiment,
-            worker_id=worker_id,
-            assignment_id=assignment_id,
-            hit_id=hit_id,
+            worker_id=arrival.worker_id,
+            assignment_id=arrival.assignment_id,
+            hit_id=arrival.work_id,
             turk_submit_to=submit_base,
             user_agent=request.headers.get("User-Agent", ""),
         )
@@ -183,7 +177,7 @@ def screen(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """The landing page's script reports the screen resolution of this visit."""
     visit = _visit_from(token)
     value = request.POST.get("screen", "")
-    if visit.participant.experiment_id != pk or not SCREEN.match(value):
+    if visit.participant.experiment_id != pk or not SCREEN.fullmatch(value):
         raise BadRequest("Not a screen resolution.")
     services.visit_record_screen(visit_pk=visit.pk, screen=value)
     return HttpResponse(status=204)
@@ -205,7 +199,9 @@ def go(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 
 def _done_participant(request: HttpRequest, pk: int) -> Participant:
     experiment = _study(pk)
-    label = _mturk_id(request.GET, "participant_label")
+    label = request.GET.get("participant_label", "")
+    if not is_worker_id(label):
+        raise BadRequest("The participant_label in the link is not valid.")
     participant = Participant.objects.filter(experiment=experiment, worker_id=label).first()
     if participant is None or not participant.assignment_id:
         raise BadRequest("This study has no participant with that label.", status=404)
