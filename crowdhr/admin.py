@@ -1,13 +1,43 @@
-"""django-celery-beat's own pages show every researcher's tasks: superusers only.
+"""crowdhr core's admin: the audit trail, and django-celery-beat's pages for superusers only.
 
-Django imports this module after django_celery_beat's admin (INSTALLED_APPS order), and replaces
-each registered beat ModelAdmin with a subclass that refuses non-superusers.
+The audit trail is read-only; a researcher sees the entries about their own objects and those
+they made. Django imports this module after django_celery_beat's admin (INSTALLED_APPS order),
+and replaces each registered beat ModelAdmin with a subclass that refuses non-superusers
+(their pages show every researcher's tasks).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django_celery_beat import models as beat
+
+from crowdhr.admin_tools import OwnedAdmin
+from crowdhr.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(OwnedAdmin):
+    """Who did what, when: written by the services, never by hand."""
+
+    list_display = ["at", "by", "action", "content_type", "object_repr"]
+    list_filter = ["action", "content_type", "at"]
+    list_select_related = ["by", "content_type"]
+    search_fields = ["object_repr", "action", "by__username"]
+    show_full_result_count = False
+    list_per_page = 100
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AuditEntry | None = None) -> list[str]:
+        return [f.name for f in AuditEntry._meta.concrete_fields if f.name != "id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
 
 
 def _superusers_only_beat_admin() -> None:

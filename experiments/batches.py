@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from crowdhr.audit import User
 from hits.models import Outsourcer
 from hits.services import HitSettings, ServiceError, outsourcer_create
 from hits.task_types import get_task_type
@@ -58,7 +59,7 @@ def item_target(experiment, number: int) -> str:
     return f"experiment:{experiment.pk}:item:{number}"
 
 
-def batch_publish(*, experiment, by: str) -> list[Outsourcer]:
+def batch_publish(*, experiment, by: User | None) -> list[Outsourcer]:
     """Post one HIT per CSV row that has none yet (publishing again only posts what is missing)."""
     task_type = experiment.task_type or "template_batch"
     items = experiment_items(experiment)

@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
 
+from crowdhr import audit
+from crowdhr.audit import User
 from experiments.batches import batch_hit_settings, batch_publish
 from experiments.models import Experiment, OtreeSite, Participant, Visit
 from experiments.otree import OtreeClient, OtreeError, OtreeParticipant
@@ -112,7 +114,7 @@ def publish_cost(*, experiment: Experiment, assignments: int | None = None) -> P
     return PublishCost(count, batches, reward, reward * count, posting_fees(reward, count))
 
 
-def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
+def experiment_publish(*, experiment: Experiment, by: User | None) -> Outsourcer:
     """Publish a study: create its oTree session, then post its HITs in micro-batches of at most 9.
 
     Safe to repeat after a crash: a session already created is reused and HIT creation tokens
@@ -124,6 +126,7 @@ def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
         Experiment.objects.filter(pk=experiment.pk, published_at__isnull=True).update(
             published_at=timezone.now()
         )
+        audit.record(by=by, action="publish", obj=experiment, items=len(published))
         return published
     _check_publishable(experiment)
     existing = Outsourcer.objects.filter(experiment=experiment, target=experiment.outsourcer_target).first()
@@ -151,7 +154,8 @@ def experiment_publish(*, experiment: Experiment, by: str) -> Outsourcer:
         Experiment.objects.filter(pk=experiment.pk).update(publishing_since=None)
     Experiment.objects.filter(pk=experiment.pk).update(published_at=timezone.now())
     experiment.refresh_from_db()
-    logger.info("study published", extra={"experiment": experiment.pk, "by": by})
+    logger.info("study published", extra={"experiment": experiment.pk, "by": audit.label(by)})
+    audit.record(by=by, action="publish", obj=experiment, assignments=experiment.assignments_wanted)
     return outsourcer
 
 
@@ -263,7 +267,7 @@ def study_outsourcer(experiment: Experiment) -> Outsourcer:
     return outsourcer
 
 
-def experiment_add_participants(*, experiment: Experiment, count: int, by: str) -> list[HIT]:
+def experiment_add_participants(*, experiment: Experiment, count: int, by: User | None) -> list[HIT]:
     """Post `count` more assignments as new micro-batches (a HIT of 9 or fewer never grows past 9).
 
     The oTree session must have that many unused places: oTree cannot add participants over REST.
@@ -288,11 +292,12 @@ def experiment_add_participants(*, experiment: Experiment, count: int, by: str) 
     if not outsourcer.active:
         Outsourcer.objects.filter(pk=outsourcer.pk).update(active=True)
     HIT.objects.filter(pk__in=[hit.pk for hit in hits]).update(active=True)
-    logger.info("participants added", extra={"experiment": experiment.pk, "count": count, "by": by})
+    logger.info("participants added", extra={"experiment": experiment.pk, "count": count})
+    audit.record(by=by, action="add participants", obj=experiment, count=count)
     return hits
 
 
-def experiment_change_expiration(*, experiment: Experiment, expire_at: datetime, by: str) -> int:
+def experiment_change_expiration(*, experiment: Experiment, expire_at: datetime, by: User | None) -> int:
     """Move the expiration of every live HIT of the study; returns how many HITs moved."""
     outsourcer = study_outsourcer(experiment)
     platform = platform_for(experiment.account)
@@ -305,12 +310,16 @@ def experiment_change_expiration(*, experiment: Experiment, expire_at: datetime,
             raise ServiceError(f"MTurk refused to move HIT {hit.hit_id}: {error}") from error
         HIT.objects.filter(pk=hit.pk).update(expiration=expire_at, expired=expire_at <= now)
         moved += 1
+    audit.record(by=by, action="change expiration", obj=experiment, expire_at=expire_at, hits=moved)
     return moved
 
 
-def experiment_expire(*, experiment: Experiment, by: str) -> int:
-    """No new worker can accept the study's HITs; submitted work is still reviewed."""
-    return experiment_change_expiration(experiment=experiment, expire_at=timezone.now(), by=by)
+def experiment_expire(*, experiment: Experiment, by: User | None) -> int:
+    """No new worker can accept the experiment's HITs; submitted work is still reviewed."""
+    outsourcers = Outsourcer.objects.filter(experiment=experiment).select_related("account")
+    expired = sum(hit_services.expire_live_hits(outsourcer) for outsourcer in outsourcers)
+    audit.record(by=by, action="expire", obj=experiment, hits=expired)
+    return expired
 
 
 # --- the worker's way --------------------------------------------------------------------------
@@ -453,13 +462,16 @@ def participant_record_submit(*, participant: Participant) -> None:
     )
 
 
-def participant_exclude(*, experiment: Experiment, worker_id: str, reason: str, by: str) -> Participant:
+def participant_exclude(
+    *, experiment: Experiment, worker_id: str, reason: str, by: User | None
+) -> Participant:
     """The worker is told to return the study's HITs from now on; nothing more is recorded for them."""
     participant, _ = Participant.objects.get_or_create(experiment=experiment, worker_id=worker_id)
     Participant.objects.filter(pk=participant.pk).update(
-        excluded=True, excluded_reason=(reason or f"excluded by {by}")[:255]
+        excluded=True, excluded_reason=(reason or f"excluded ({audit.label(by)})")[:255]
     )
     participant.refresh_from_db()
+    audit.record(by=by, action="exclude worker", obj=experiment, worker=worker_id, reason=reason)
     return participant
 
 
@@ -511,7 +523,7 @@ def participant_after_decision(
     mark_previous_participant(experiment=experiment, worker_id=worker_id)
     if not pay_bonus or otree_participant is None:
         return None
-    return _pay_payoff(experiment, assignment, otree_participant.payoff, currency, by="completion review")
+    return _pay_payoff(experiment, assignment, otree_participant.payoff, currency, label="completion review")
 
 
 def mark_previous_participant(*, experiment: Experiment, worker_id: str) -> None:
@@ -526,7 +538,7 @@ def mark_previous_participant(*, experiment: Experiment, worker_id: str) -> None
 
 
 def _pay_payoff(
-    experiment: Experiment, assignment: Assignment, amount: Decimal, currency: str, *, by: str
+    experiment: Experiment, assignment: Assignment, amount: Decimal, currency: str, *, label: str
 ) -> Payment | None:
     amount = Decimal(amount).quantize(Decimal("0.01"))
     if amount <= 0:
@@ -539,7 +551,7 @@ def _pay_payoff(
         amount=amount,
         reason=f"Your earnings in \u201c{experiment.title}\u201d: ${amount}. Thank you for taking part!",
         key=bonus_key(experiment, assignment.worker.worker_id),
-        triggered_by=by,
+        triggered_by=label,
     )
 
 
@@ -583,7 +595,7 @@ def bonuses_due(*, experiment: Experiment) -> tuple[list[BonusDue], str]:
     return list(due.values()), results.currency
 
 
-def experiment_pay_bonuses(*, experiment: Experiment, by: str) -> list[Payment]:
+def experiment_pay_bonuses(*, experiment: Experiment, by: User | None) -> list[Payment]:
     """Pay every approved worker's payoff not paid yet (each once, ever)."""
     due, currency = bonuses_due(experiment=experiment)
     if currency != BONUS_CURRENCY:
@@ -592,9 +604,10 @@ def experiment_pay_bonuses(*, experiment: Experiment, by: str) -> list[Payment]:
     for bonus in due:
         if bonus.already_paid:
             continue
-        payment = _pay_payoff(experiment, bonus.assignment, bonus.amount, currency, by=f"person: {by}")
+        payment = _pay_payoff(experiment, bonus.assignment, bonus.amount, currency, label=audit.label(by))
         if payment is not None:
             paid.append(payment)
+    audit.record(by=by, action="pay bonuses", obj=experiment, bonuses=len(paid))
     return paid
 
 
@@ -623,7 +636,9 @@ def study_workers(experiment: Experiment) -> list[Worker]:
     return list(Worker.objects.filter(platform="mturk", worker_id__in=worker_ids).order_by("worker_id"))
 
 
-def experiment_message_workers(*, experiment: Experiment, subject: str, body: str, by) -> list[Message]:
+def experiment_message_workers(
+    *, experiment: Experiment, subject: str, body: str, by: User | None
+) -> list[Message]:
     """Send one message (MTurk NotifyWorkers) to every worker who took part in the study."""
 
     workers = study_workers(experiment)
@@ -647,10 +662,11 @@ def publish_schedules(user) -> list[PeriodicTask]:
 
 
 def experiment_schedule_publish(
-    *, experiment: Experiment, when: datetime, repeat_every_hours: int | None, by
+    *, experiment: Experiment, when: datetime, repeat_every_hours: int | None, by: User
 ) -> PeriodicTask:
     """Create the beat task that publishes `experiment` at `when` (and repeats, if asked)."""
     kwargs = json.dumps({"experiment_id": experiment.pk, "user_id": by.pk})
+    audit.record(by=by, action="schedule publish", obj=experiment, when=when, repeat_every_hours=repeat_every_hours)
     name = f"Publish {experiment.name} (#{experiment.pk}) at {when:%Y-%m-%d %H:%M}"
     if repeat_every_hours:
         interval, _ = IntervalSchedule.objects.get_or_create(
@@ -669,9 +685,13 @@ def experiment_schedule_publish(
     )
 
 
-def publish_schedule_cancel(*, user, task_id: str) -> PeriodicTask | None:
+def publish_schedule_cancel(*, by: User, task_id: str) -> PeriodicTask | None:
     """Cancel one of the researcher's scheduled publishes; None when it is not theirs (or gone)."""
-    task = next((t for t in publish_schedules(user) if str(t.pk) == task_id), None)
-    if task is not None:
-        task.delete()
+    task = next((t for t in publish_schedules(by) if str(t.pk) == task_id), None)
+    if task is None:
+        return None
+    experiment = Experiment.objects.filter(pk=json.loads(task.kwargs or "{}").get("experiment_id")).first()
+    task.delete()
+    if experiment is not None:
+        audit.record(by=by, action="cancel scheduled publish", obj=experiment, schedule=task.name)
     return task

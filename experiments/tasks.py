@@ -16,5 +16,5 @@ def publish_experiment_on_schedule(experiment_id: int, user_id: int) -> str:
     experiment = Experiment.objects.visible_to(user).filter(pk=experiment_id).first()
     if experiment is None:
         return "experiment gone"
-    experiment_publish(experiment=experiment, by=f"schedule of {user.username}")
+    experiment_publish(experiment=experiment, by=user)  # the researcher who scheduled it acts
     return "published"

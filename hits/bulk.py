@@ -8,12 +8,15 @@ record their `Progress` so the admin can show done/total and errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
 
+from crowdhr.audit import User
+from crowdhr.errors import Refusal
+from crowdhr.rows import Outcome, run_each
 from hits import services
 from hits.models import HIT, Assignment, Outsourcer, Progress
 from platforms import PlatformError
@@ -26,7 +29,7 @@ BACKGROUND_OVER = 20
 class Operation:
     verb: str  # "expired", for the count message
     on: type  # Outsourcer or HIT
-    run: Callable[[Any, dict[str, Any], str], int]  # returns how many things changed
+    run: Callable[[Any, dict[str, Any], User | None], int]  # returns how many things changed
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -45,12 +48,12 @@ OPERATIONS: dict[str, Operation] = {
     "flag": Operation(
         "flagged for review",
         Outsourcer,
-        lambda o, d, by: (
-            services.outsourcer_flag(outsourcer=o, problem=d.get("problem") or f"Flagged by {by}", by=by) or 1
+        lambda o, d, by: services.outsourcer_flag(
+            outsourcer=o, problem=d.get("problem") or f"Flagged by {by}", by=by
         ),
     ),
     "unflag": Operation(
-        "unflagged", Outsourcer, lambda o, d, by: services.outsourcer_unflag(outsourcer=o, by=by) or 1
+        "unflagged", Outsourcer, lambda o, d, by: services.outsourcer_unflag(outsourcer=o, by=by)
     ),
     "approve_all": Operation(
         "approved", HIT, lambda h, d, by: services.hit_decide_all(hit=h, approve=True, by=by)
@@ -80,12 +83,6 @@ _RELATED = {
 BACKGROUND_OVER_ASSIGNMENTS = 100
 
 
-@dataclass
-class Outcome:
-    changed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
 def targets_of(operation: str, hit_ids: Sequence[int]) -> list[int]:
     """The ids the operation runs on: the HITs themselves, or their distinct Outsourcers."""
     if OPERATIONS[operation].on is not Outsourcer:
@@ -94,21 +91,26 @@ def targets_of(operation: str, hit_ids: Sequence[int]) -> list[int]:
 
 
 def run_operation(
-    operation: str, ids: Sequence[int], *, data: dict[str, Any], by: str, progress: Progress | None = None
+    operation: str,
+    ids: Sequence[int],
+    *,
+    data: dict[str, Any],
+    by: User | None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Run one operation over Outsourcer, HIT or Assignment ids, recording progress and errors."""
     op = OPERATIONS[operation]
-    outcome = Outcome()
-    rows = op.on.objects.filter(pk__in=ids).select_related(*_RELATED[op.on])
-    for row in rows.order_by("pk"):
-        try:
-            outcome.changed += op.run(row, data, by)
-        except (services.ServiceError, PlatformError) as error:
-            outcome.errors.append(f"{row}: {error}")
-            if progress:
-                Progress.objects.filter(pk=progress.pk).update(errors=outcome.errors)
-        if progress:
-            Progress.objects.filter(pk=progress.pk).update(done=F("done") + 1)
+    rows = op.on.objects.filter(pk__in=ids).select_related(*_RELATED[op.on]).order_by("pk")
+    outcome = run_each(
+        rows,
+        lambda row: op.run(row, data, by),
+        refusals=(Refusal, PlatformError),
+        after_row=(lambda done: _record_progress(progress, done)) if progress else None,
+    )
     if progress:
         Progress.objects.filter(pk=progress.pk).update(finished=timezone.now(), errors=outcome.errors)
     return outcome
+
+
+def _record_progress(progress: Progress, outcome: Outcome) -> None:
+    Progress.objects.filter(pk=progress.pk).update(done=F("done") + 1, errors=outcome.errors)

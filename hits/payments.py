@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from crowdhr import audit
+from crowdhr.audit import User
 from hits.models import Assignment, Payment
 from platforms import Platform, PlatformError, platform_for
 from platforms.fees import assignment_fee, bonus_fee
@@ -195,11 +197,13 @@ def settle_pending(*, limit: int = 500) -> int:
     return settled
 
 
-def retry_failed(payment: Payment, *, triggered_by: str) -> Payment:
+def retry_failed(payment: Payment, *, by: User | None) -> Payment:
     """A person asks to try a failed payment again (e.g. after topping up the balance)."""
-    Payment.objects.filter(pk=payment.pk, status=Payment.Status.FAILED).update(
-        status=Payment.Status.PENDING, error="", triggered_by=triggered_by
+    retried = Payment.objects.filter(pk=payment.pk, status=Payment.Status.FAILED).update(
+        status=Payment.Status.PENDING, error="", triggered_by=audit.label(by)
     )
+    if retried:
+        audit.record(by=by, action="retry payment", obj=payment, amount=payment.amount, kind=payment.kind)
     return settle(payment)
 
 

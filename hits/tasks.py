@@ -20,21 +20,22 @@ def review_active_hits() -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
-def run_admin_operation(progress_id: int, operation: str, ids: list[int], data: dict, by: str) -> int:
-    """A researcher's operation on many HITs (see `hits.bulk`), recording its Progress."""
-    progress = Progress.objects.filter(pk=progress_id).first()
+def run_admin_operation(progress_id: int, operation: str, ids: list[int], data: dict) -> int:
+    """A researcher's operation on many HITs (see `hits.bulk`), recording its Progress; the
+    researcher who started it (the Progress's owner) is who acted."""
+    progress = Progress.objects.filter(pk=progress_id).select_related("owner").first()
     if progress is None or progress.finished:
         return 0
-    return run_operation(operation, ids, data=data, by=by, progress=progress).changed
+    return run_operation(operation, ids, data=data, by=progress.owner, progress=progress).changed
 
 
 def start_in_background(
-    *, owner: Any, operation: str, ids: Sequence[int], data: dict[str, Any], by: str, what: str
+    *, owner: Any, operation: str, ids: Sequence[int], data: dict[str, Any], what: str
 ) -> Progress:
     """Record the Progress of a long operation and queue its Celery task once the request commits."""
     progress = Progress.objects.create(
         owner=owner, description=f"{OPERATIONS[operation].verb.capitalize()}: {what}", total=len(ids)
     )
     ids = list(ids)
-    transaction.on_commit(lambda: run_admin_operation.delay(progress.pk, operation, ids, data, by))
+    transaction.on_commit(lambda: run_admin_operation.delay(progress.pk, operation, ids, data))
     return progress

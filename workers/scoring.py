@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from crowdhr import audit
+from crowdhr.audit import User
 from platforms import PlatformError, QualificationRequirement, platform_for
 from platforms.models import PlatformAccount
 from workers import achievements
@@ -201,23 +203,31 @@ def achievement_bonus(achievement: Achievement) -> tuple[Decimal, str]:
 
 # --- bans and blocks ---------------------------------------------------------------------------
 @transaction.atomic
-def ban_worker(account: PlatformAccount, worker: Worker, *, reason: str, by: str) -> Block:
+def ban_worker(account: PlatformAccount, worker: Worker, *, reason: str, by: User | None) -> Block:
     """Set the worker's Quality Score to 0: they cannot take our HITs until the retry delay passes."""
     row = _locked_scores(account, worker)[Qualification.QUALITY_SCORE]
-    _set(row, 0, f"banned by {by}: {reason}")
-    return Block.objects.create(account=account, worker=worker, kind=Block.Kind.BAN, reason=reason)
+    _set(row, 0, f"banned by {_name(by)}: {reason}")
+    block = Block.objects.create(account=account, worker=worker, kind=Block.Kind.BAN, reason=reason)
+    audit.record(by=by, action="ban", obj=worker, account=account.name, reason=reason)
+    return block
+
+
+def _name(by: User | None) -> str:
+    return by.get_username() if by is not None else "the system"
 
 
 @transaction.atomic
-def unban_worker(account: PlatformAccount, worker: Worker, *, by: str) -> int:
+def unban_worker(account: PlatformAccount, worker: Worker, *, by: User | None) -> int:
     """Give back the Quality Score the worker had before the ban; returns bans lifted."""
     row = _locked_scores(account, worker)[Qualification.QUALITY_SCORE]
     ban_change = row.history.filter(reason__startswith="banned by").first()
     restored = ban_change.old_value if ban_change and ban_change.old_value is not None else QUALITY_START
-    _set(row, max(restored, DEFAULT_QUALITY_THRESHOLD + 1), f"unbanned by {by}")
-    return Block.objects.filter(
+    _set(row, max(restored, DEFAULT_QUALITY_THRESHOLD + 1), f"unbanned by {_name(by)}")
+    lifted = Block.objects.filter(
         account=account, worker=worker, kind=Block.Kind.BAN, lifted__isnull=True
     ).update(lifted=timezone.now())
+    audit.record(by=by, action="unban", obj=worker, account=account.name, bans=lifted)
+    return lifted
 
 
 # --- the platform's copy -----------------------------------------------------------------------

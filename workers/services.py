@@ -10,6 +10,9 @@ from collections.abc import Sequence
 
 from django.utils import timezone
 
+from crowdhr import audit
+from crowdhr.audit import User
+from crowdhr.errors import Refusal
 from platforms import platform_for
 from platforms.models import PlatformAccount
 from workers.models import Block, Message, Worker
@@ -20,33 +23,37 @@ MESSAGE_BODY_LIMIT = 4096
 MESSAGE_WORKERS_PER_CALL = 100
 
 
-class WorkerServiceError(Exception):
-    """A request about workers that cannot be done; the message says why."""
+class WorkerServiceError(Refusal):
+    """A request about workers that cannot be done; the message says why (a `Refusal`)."""
 
 
-def worker_hard_block(*, account: PlatformAccount, worker: Worker, reason: str, by) -> Block:
+def worker_hard_block(*, account: PlatformAccount, worker: Worker, reason: str, by: User | None) -> Block:
     """Block the worker on the platform for this account (counts against the worker's standing)."""
     if not reason.strip():
         raise WorkerServiceError("A block needs a reason: the worker reads it.")
     platform_for(account).block_worker(worker.worker_id, reason=reason)
-    return Block.objects.create(
+    block = Block.objects.create(
         account=account, worker=worker, kind=Block.Kind.HARD_BLOCK, reason=reason, created_by=by
     )
+    audit.record(by=by, action="hard block", obj=worker, account=account.name, reason=reason)
+    return block
 
 
-def worker_unblock(*, account: PlatformAccount, worker: Worker, by) -> int:
+def worker_unblock(*, account: PlatformAccount, worker: Worker, by: User | None) -> int:
     """Lift the worker's hard blocks on this account; returns how many were lifted."""
     blocks = Block.objects.filter(
         account=account, worker=worker, kind=Block.Kind.HARD_BLOCK, lifted__isnull=True
     )
     if not blocks.exists():
         return 0
-    platform_for(account).unblock_worker(worker.worker_id, reason=f"unblocked by {by}")
-    return blocks.update(lifted=timezone.now())
+    platform_for(account).unblock_worker(worker.worker_id, reason=f"unblocked ({audit.label(by)})")
+    lifted = blocks.update(lifted=timezone.now())
+    audit.record(by=by, action="unblock", obj=worker, account=account.name, blocks=lifted)
+    return lifted
 
 
 def workers_message(
-    *, account: PlatformAccount, workers: Sequence[Worker], subject: str, body: str, by
+    *, account: PlatformAccount, workers: Sequence[Worker], subject: str, body: str, by: User | None
 ) -> list[Message]:
     """Message workers through the platform, at most 100 per call; one Message row per call."""
     if not subject.strip() or not body.strip():
@@ -65,5 +72,6 @@ def workers_message(
             account=account, subject=subject, body=body, failed_worker_ids=failed, sent_by=by
         )
         message.workers.set(batch)
+        audit.record(by=by, action="message", obj=message, workers=len(batch), failed=failed)
         sent.append(message)
     return sent

@@ -5,11 +5,13 @@
 - `confirm`: a confirmation page before anything that spends money (`confirmed_action`, `Summary`).
 - `buttons`: buttons on the change form (`object_button`, `ObjectButtonsAdmin`).
 - `runner`: ending an action with a count message, one row at a time (`for_each`, `report`).
+- `audit`: the History page of an object is its audit trail (`AuditHistoryAdmin`).
 - `urls`: `admin_url`.
 
 Everything is re-exported here: `from crowdhr.admin_tools import OwnedAdmin`.
 """
 
+from crowdhr.admin_tools.audit import AuditHistoryAdmin
 from crowdhr.admin_tools.buttons import ObjectButton, ObjectButtonsAdmin, button_for_action, object_button
 from crowdhr.admin_tools.confirm import (
     CONFIRMED,
@@ -36,6 +38,7 @@ from crowdhr.admin_tools.urls import admin_url
 
 __all__ = [
     "CONFIRMED",
+    "AuditHistoryAdmin",
     "CappedCountPaginator",
     "HistoryAdmin",
     "NonceForm",

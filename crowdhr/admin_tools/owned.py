@@ -11,7 +11,8 @@ filter::
     class ExperimentAdmin(OwnedAdmin, admin.ModelAdmin):
         list_display = ["name", "account"]
 
-`HistoryAdmin` is for records that are never added or deleted by hand.
+`HistoryAdmin` is for records that are never added or deleted by hand; its History page is the
+audit trail (`AuditHistoryAdmin`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
+
+from crowdhr.admin_tools.audit import AuditHistoryAdmin
 
 
 def owner_path_of(model: type[models.Model]) -> str | None:
@@ -115,9 +118,10 @@ class OwnedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class HistoryAdmin(admin.ModelAdmin):
+class HistoryAdmin(AuditHistoryAdmin):
     """Rows that are records (HITs, assignments, the ledger): written by services, never added or
-    deleted by hand. Without delete permission the "delete selected" action disappears too."""
+    deleted by hand. Without delete permission the "delete selected" action disappears too. Their
+    History page is the audit trail."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

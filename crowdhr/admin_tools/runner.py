@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from crowdhr.rows import run_each
+
 
 def report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: str, errors: Sequence[str]) -> None:
     """End an action with its count message, and every failure as an admin error message."""
@@ -26,17 +28,10 @@ def for_each(
     run: Callable[[Any], Any],
     refusals: tuple[type[Exception], ...],
 ) -> None:
-    """Run one service per selected row; a refusal is reported for its row and the rest go on.
+    """Run one service per selected row (`crowdhr.rows.run_each`) and end with the count message.
 
     `run` returns how many things it changed (or something truthy for one); the count message
     says "<count> <what>."
     """
-    done, errors = 0, []
-    for row in rows:
-        try:
-            result = run(row)
-        except refusals as error:
-            errors.append(f"{row}: {error}")
-            continue
-        done += result if isinstance(result, int) else int(bool(result))
-    report(modeladmin, request, f"{done} {what}.", errors)
+    outcome = run_each(rows, run, refusals=refusals)
+    report(modeladmin, request, f"{outcome.changed} {what}.", outcome.errors)

@@ -102,7 +102,7 @@ class ScheduleViews:
             return HttpResponseNotAllowed(["POST"])
         if not self.modeladmin.has_change_permission(request):
             raise PermissionDeniedError
-        task = publish_schedule_cancel(user=request.user, task_id=task_id)
+        task = publish_schedule_cancel(by=request.user, task_id=task_id)
         if task is None:
             raise Http404("No such schedule.")
         self.modeladmin.message_user(request, f"Cancelled: {task.name}.")

@@ -24,13 +24,13 @@ from crowdhr.admin_tools import (
     button_for_action,
     confirmed_action,
     for_each,
-    report,
 )
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
 from experiments.admin.scheduling import schedule_urls
 from experiments.models import Experiment, OtreeSite, Participant
 from hits.models import HIT, Payment
+from platforms.admin import REFUSALS
 from platforms.fees import posting_cost
 
 
@@ -247,14 +247,11 @@ def _publishable(experiments: QuerySet[Experiment]) -> QuerySet[Experiment]:
 
 @confirmed_action(description="Publish selected experiments", summarize=publish_summary)
 def publish(modeladmin, request, experiments, data):
-    done, errors = 0, []
-    for experiment in _publishable(experiments):
-        try:
-            services.experiment_publish(experiment=experiment, by=request.user.get_username())
-            done += 1
-        except services.ServiceError as error:
-            errors.append(f"{experiment}: {error}")
-    report(modeladmin, request, f"{done} experiment(s) published.", errors)
+    def publish_one(experiment: Experiment) -> int:
+        services.experiment_publish(experiment=experiment, by=request.user)
+        return 1
+
+    for_each(modeladmin, request, _publishable(experiments), "experiment(s) published", publish_one, REFUSALS)
 
 
 class CountForm(forms.Form):
@@ -294,7 +291,7 @@ def add_participants(modeladmin, request, experiments, data):
         _otree(experiments).filter(published_at__isnull=False),
         "HIT(s) posted",
         lambda e: len(
-            services.experiment_add_participants(experiment=e, count=data["count"], by=_by(request))
+            services.experiment_add_participants(experiment=e, count=data["count"], by=request.user)
         ),
     )
 
@@ -334,7 +331,7 @@ def change_expiration(modeladmin, request, experiments, data):
         _otree(experiments).filter(published_at__isnull=False),
         "HIT(s) moved",
         lambda e: services.experiment_change_expiration(
-            experiment=e, expire_at=data["expire_at"], by=_by(request)
+            experiment=e, expire_at=data["expire_at"], by=request.user
         ),
     )
 
@@ -351,7 +348,7 @@ def expire_hits(modeladmin, request, experiments, data):
         request,
         _otree(experiments).filter(published_at__isnull=False),
         "HIT(s) expired",
-        lambda e: services.experiment_expire(experiment=e, by=_by(request)),
+        lambda e: services.experiment_expire(experiment=e, by=request.user),
     )
 
 
@@ -391,7 +388,7 @@ def pay_bonuses(modeladmin, request, experiments, data):
         request,
         _otree(experiments).filter(published_at__isnull=False),
         "bonus(es) paid",
-        lambda e: len(services.experiment_pay_bonuses(experiment=e, by=_by(request))),
+        lambda e: len(services.experiment_pay_bonuses(experiment=e, by=request.user)),
     )
 
 
@@ -449,18 +446,14 @@ def exclude_worker(modeladmin, request, experiments, data):
         "study(ies) exclude the worker",
         lambda e: bool(
             services.participant_exclude(
-                experiment=e, worker_id=data["worker_id"], reason=data["reason"], by=_by(request)
+                experiment=e, worker_id=data["worker_id"], reason=data["reason"], by=request.user
             )
         ),
     )
 
 
-def _by(request: HttpRequest) -> str:
-    return request.user.get_username()
-
-
 def _each(modeladmin, request, experiments, what: str, run) -> None:
-    for_each(modeladmin, request, experiments, what, run, (services.ServiceError,))
+    for_each(modeladmin, request, experiments, what, run, REFUSALS)
 
 
 # --- experiments: the admin ------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_another_researchers_study_cannot_be_published(client, study, django_use
 
 def test_pay_bonuses_shows_each_worker_before_paying_once(ada, account, site, browser, crowd):
     study = make_study(account, site, pay_bonuses_automatically=False)
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     finish(browser, study, hits_of(study)[0], "AW1", 3, crowd)
     review_active_hits()
     assert not Payment.objects.filter(kind="bonus").exists()
@@ -156,7 +156,7 @@ def test_pay_bonuses_shows_each_worker_before_paying_once(ada, account, site, br
 
 def test_add_participants_posts_new_micro_batches(ada, account, site):
     study = make_study(account, site, num_participants=20, assignments_to_post=12)
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
 
     confirm(ada, button(study, "add_participants_button"), count="8")
     page = ada.post(
@@ -167,11 +167,11 @@ def test_add_participants_posts_new_micro_batches(ada, account, site):
     assert page.status_code == 302
     assert [(hit.batch_number, hit.max_assignments) for hit in hits_of(study)] == [(1, 9), (2, 3), (3, 8)]
     with pytest.raises(services.ServiceError, match="unused place"):
-        services.experiment_add_participants(experiment=study, count=21, by="ada")
+        services.experiment_add_participants(experiment=study, count=21, by=None)
 
 
 def test_expire_and_message_workers(ada, study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     finish(browser, study, hits_of(study)[0], "AW1", 3, crowd)
 
     confirm(ada, button(study, "message_button"), subject="Thanks", body="Results are in.")
@@ -184,13 +184,13 @@ def test_expire_and_message_workers(ada, study, browser, crowd):
 
 
 def test_a_publish_that_stopped_half_way_is_finished_without_doubling_hits(study):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     second = hits_of(study)[1]
     HIT.objects.filter(pk=second.pk).update(status=HIT.Status.FAILED, hit_id="")
     Experiment.objects.filter(pk=study.pk).update(published_at=None)
     study.refresh_from_db()
 
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
 
     assert [hit.status for hit in hits_of(study)] == [HIT.Status.LIVE, HIT.Status.LIVE]
     assert hits_of(study)[1].hit_id == second.hit_id

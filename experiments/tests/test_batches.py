@@ -42,7 +42,7 @@ def make_batch(account, csv_text: str, **overrides) -> Experiment:
 def test_each_row_becomes_a_hit_and_the_results_come_back_as_csv(account, crowd):
     experiment = make_batch(account, "name,country\nLyon,France\nRhine,Germany\n")
 
-    outsourcers = batch_publish(experiment=experiment, by="ada")
+    outsourcers = batch_publish(experiment=experiment, by=None)
 
     assert len(outsourcers) == 2
     hits = HIT.objects.filter(outsourcer__experiment=experiment).order_by("pk")
@@ -64,15 +64,15 @@ def test_each_row_becomes_a_hit_and_the_results_come_back_as_csv(account, crowd)
 @pytest.mark.django_db(transaction=True)
 def test_publishing_again_posts_only_the_rows_without_a_hit(account):
     experiment = make_batch(account, "name,country\nLyon,France\n")
-    batch_publish(experiment=experiment, by="ada")
-    assert batch_publish(experiment=experiment, by="ada") == []
+    batch_publish(experiment=experiment, by=None)
+    assert batch_publish(experiment=experiment, by=None) == []
     assert HIT.objects.filter(outsourcer__experiment=experiment).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_template_values_are_escaped(account):
     experiment = make_batch(account, 'name,country\n"<script>alert(1)</script>",France\n')
-    batch_publish(experiment=experiment, by="ada")
+    batch_publish(experiment=experiment, by=None)
     question = HIT.objects.get(outsourcer__experiment=experiment).question
     assert "<script>alert(1)</script>" not in question
     assert "&lt;script&gt;" in question
@@ -85,7 +85,7 @@ def test_a_template_column_missing_from_the_csv_is_refused(researcher):
     account = PlatformAccount.objects.create(owner=researcher, name="lab", environment="emulator")
     experiment = make_batch(account, "name\nLyon\n")
     with pytest.raises(ServiceError, match="country"):
-        batch_publish(experiment=experiment, by="ada")
+        batch_publish(experiment=experiment, by=None)
     assert not HIT.objects.exists()
 
 

@@ -24,7 +24,7 @@ def test_a_worker_goes_from_the_marketplace_through_otree_and_back_and_is_paid(
     page,
     screenshot,
 ):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
 
     page.goto(f"{site_url}/emulator/")
     page.fill('input[name="name"]', "alice")

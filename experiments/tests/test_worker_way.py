@@ -42,7 +42,7 @@ def finish(browser, study, hit, worker_id: str, effort: int, crowd):
 
 
 def test_publishing_creates_the_otree_session_and_posts_hits_of_9_and_3(study, otree_server):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
 
     study.refresh_from_db()
     hits = hits_of(study)
@@ -56,13 +56,13 @@ def test_publishing_creates_the_otree_session_and_posts_hits_of_9_and_3(study, o
     assert services.landing_url(study) in hits[0].question
 
     with pytest.raises(services.ServiceError, match="published already"):
-        services.experiment_publish(experiment=study, by="ada")
+        services.experiment_publish(experiment=study, by=None)
     assert len(hits_of(study)) == 2
     assert len(platform.list_hits()) == 2
 
 
 def test_twelve_workers_finish_and_each_is_paid_the_payoff_otree_shows_exactly_once(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     first, second = hits_of(study)
     efforts = {f"AW{n}": n % 10 + 1 for n in range(1, 13)}
     for number, (worker_id, effort) in enumerate(efforts.items()):
@@ -91,7 +91,7 @@ def test_twelve_workers_finish_and_each_is_paid_the_payoff_otree_shows_exactly_o
 
 
 def test_preview_shows_the_description_and_no_way_in(study, browser):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
 
     page = browser(study, "AW1").land("ASSIGNMENT_ID_NOT_AVAILABLE", hit.hit_id, workerId="")
@@ -103,7 +103,7 @@ def test_preview_shows_the_description_and_no_way_in(study, browser):
 
 
 def test_landing_records_the_visit_and_sends_the_worker_into_otree_with_their_label(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     worker = browser(study, "AW1")
     assignment_id = crowd.accept(hit.hit_id, "AW1")
@@ -127,7 +127,7 @@ def test_landing_records_the_visit_and_sends_the_worker_into_otree_with_their_la
 
 
 def test_a_worker_who_returns_and_accepts_again_resumes_the_same_otree_participant(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     worker = browser(study, "AW1")
     first_assignment = crowd.accept(hit.hit_id, "AW1")
@@ -155,7 +155,7 @@ def test_a_worker_who_returns_and_accepts_again_resumes_the_same_otree_participa
 
 def test_a_worker_who_took_part_is_asked_to_return_another_hit_of_the_study(account, site, browser, crowd):
     study = make_study(account, site, exclude_previous_participants=False)
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     first, second = hits_of(study)
     finish(browser, study, first, "AW1", 3, crowd)
     review_active_hits()
@@ -171,7 +171,7 @@ def test_a_worker_who_took_part_is_asked_to_return_another_hit_of_the_study(acco
 
 
 def test_mturk_keeps_previous_participants_away_from_the_studys_other_hits(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     first, second = hits_of(study)
     finish(browser, study, first, "AW1", 3, crowd)
 
@@ -183,9 +183,9 @@ def test_mturk_keeps_previous_participants_away_from_the_studys_other_hits(study
 
 
 def test_an_excluded_worker_is_asked_to_return_and_nothing_is_recorded(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
-    services.participant_exclude(experiment=study, worker_id="AW1", reason="took the pilot", by="ada")
+    services.participant_exclude(experiment=study, worker_id="AW1", reason="took the pilot", by=None)
     assignment_id = crowd.accept(hit.hit_id, "AW1")
 
     page = browser(study, "AW1").land(assignment_id, hit.hit_id)
@@ -196,7 +196,7 @@ def test_an_excluded_worker_is_asked_to_return_and_nothing_is_recorded(study, br
 
 
 def test_a_worker_who_did_not_finish_gets_no_completion_code(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     worker = browser(study, "AW1")
     assignment_id = crowd.accept(hit.hit_id, "AW1")
@@ -209,7 +209,7 @@ def test_a_worker_who_did_not_finish_gets_no_completion_code(study, browser, cro
 
 
 def test_a_submission_without_a_finished_participant_waits_for_a_person(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     worker = browser(study, "AW1")
     assignment_id = crowd.accept(hit.hit_id, "AW1")
@@ -229,7 +229,7 @@ def test_the_researcher_may_reject_unfinished_submissions_with_a_message(account
     study = make_study(
         account, site, reject_unfinished=True, unfinished_feedback="No finished session found."
     )
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     assignment_id = crowd.work(hit.hit_id, "AW1", {"completion_code": "FORGED"})
 
@@ -240,7 +240,7 @@ def test_the_researcher_may_reject_unfinished_submissions_with_a_message(account
 
 
 def test_a_code_shown_to_one_worker_does_not_pay_another(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     finish(browser, study, hit, "AW1", 5, crowd)
     review_active_hits()
@@ -267,7 +267,7 @@ BAD_LANDINGS = {
 
 @pytest.mark.parametrize("override,status", BAD_LANDINGS.values(), ids=BAD_LANDINGS.keys())
 def test_bad_parameters_get_a_clear_page_and_change_nothing(study, browser, crowd, override, status):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     assignment_id = crowd.accept(hit.hit_id, "AW1")
 
@@ -279,7 +279,7 @@ def test_bad_parameters_get_a_clear_page_and_change_nothing(study, browser, crow
 
 
 def test_a_worker_id_that_is_not_the_assignments_worker_is_refused(study, browser, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     someone_elses = crowd.work(hit.hit_id, "AW1", {"completion_code": "X"})
 
@@ -290,7 +290,7 @@ def test_a_worker_id_that_is_not_the_assignments_worker_is_refused(study, browse
 
 
 def test_unknown_studies_and_labels_are_404(study, browser, site_url):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     worker = browser(study, "AW1")
 
     assert worker.http.get(f"{site_url}/study/99999/?assignmentId=A&hitId=H&workerId=W").status_code == 404
@@ -305,7 +305,7 @@ def test_unknown_studies_and_labels_are_404(study, browser, site_url):
 
 @pytest.mark.parametrize("submit_to", ["https://workersandbox.mturk.com", "https://www.mturk.com/"])
 def test_mturks_own_submit_sites_are_accepted(study, browser, crowd, submit_to):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     assignment_id = crowd.accept(hit.hit_id, "AW1")
 
@@ -316,7 +316,7 @@ def test_mturks_own_submit_sites_are_accepted(study, browser, crowd, submit_to):
 
 
 def test_two_tabs_racing_for_a_first_place_share_one(study, crowd):
-    services.experiment_publish(experiment=study, by="ada")
+    services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]
     assignment_id = crowd.accept(hit.hit_id, "AW1")
     arrival = {

@@ -20,11 +20,12 @@ from crowdhr.admin_tools import (
     object_button,
     report,
 )
+from crowdhr.rows import run_each
 from hits import bulk, exports, services
 from hits.admin.forms import FeedbackForm, feedback_of
 from hits.admin.work import start
 from hits.models import Assignment
-from platforms import PlatformError
+from platforms.admin import REFUSALS
 from platforms.fees import assignment_cost
 
 
@@ -77,15 +78,14 @@ def save_as_data_summary(modeladmin, request, assignment) -> Summary:
 
 def _decide_each(modeladmin, request, assignments, *, approve: bool, feedback: str = "") -> None:
     decide = services.assignment_approve if approve else services.assignment_reject
-    decided, errors = 0, []
-    for assignment in assignments.undecided().select_related("hit__outsourcer", "worker"):
-        try:
-            decided += decide(assignment=assignment, feedback=feedback, by=request.user.get_username())
-        except (services.ServiceError, PlatformError) as error:
-            errors.append(f"{assignment}: {error}")
+    outcome = run_each(
+        assignments.undecided().select_related("hit__outsourcer", "worker"),
+        lambda assignment: decide(assignment=assignment, feedback=feedback, by=request.user),
+        refusals=REFUSALS,
+    )
     failed = [str(a) for a in assignments.exclude(problem="").filter(decision=Assignment.Decision.UNDECIDED)]
-    errors += [f"{name}: the platform refused it (see its problem)" for name in failed]
-    report(modeladmin, request, f"{decided} {'approved' if approve else 'rejected'}.", errors)
+    errors = outcome.errors + [f"{name}: the platform refused it (see its problem)" for name in failed]
+    report(modeladmin, request, f"{outcome.changed} {'approved' if approve else 'rejected'}.", errors)
 
 
 @admin.register(Assignment)
@@ -165,8 +165,8 @@ class AssignmentAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, Ow
     @object_button(label="Save as data", summarize=save_as_data_summary)
     def save_as_data(self, request, assignment, data):
         try:
-            services.assignment_save_as_data(assignment=assignment, by=request.user.get_username())
-        except (services.ServiceError, PlatformError, ValueError) as error:
+            services.assignment_save_as_data(assignment=assignment, by=request.user)
+        except (*REFUSALS, ValueError) as error:
             self.message_user(request, str(error), messages.ERROR)
         else:
             self.message_user(request, f"Saved {assignment.worker}'s answer as the data.")

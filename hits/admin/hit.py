@@ -32,8 +32,7 @@ from hits.models import HIT, Assignment, Outsourcer
 from hits.review.decide import consensus_groups
 from hits.selectors import hit_worker_site_url, hits_with_progress, undecided_cost, undecided_count
 from hits.task_types import get_task_type
-from platforms import PlatformError
-from platforms.admin import environment_badge
+from platforms.admin import REFUSALS, environment_badge
 from platforms.fees import MICRO_BATCH_LIMIT, assignment_cost
 
 
@@ -302,10 +301,8 @@ class HITAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmi
     )
     def input_data(self, request, hit, data):
         try:
-            services.outsourcer_input_data(
-                outsourcer=hit.outsourcer, answer=data["answer"], by=request.user.get_username()
-            )
-        except (services.ServiceError, PlatformError) as error:
+            services.outsourcer_input_data(outsourcer=hit.outsourcer, answer=data["answer"], by=request.user)
+        except REFUSALS as error:
             self.message_user(request, str(error), messages.ERROR)
             return None
         self.message_user(request, f"Saved the answer for {hit.outsourcer}.")

@@ -41,12 +41,11 @@ def retry_summary(modeladmin, request, rows: QuerySet[Payment]) -> Summary:
     description="Retry selected failed payments", summarize=retry_summary, permissions=("retry",)
 )
 def retry_failed_payments(modeladmin, request, rows, data):
-    by = f"person: {request.user.get_username()}"
     done, errors = 0, []
     for payment in rows.filter(status=Payment.Status.FAILED).select_related(
         "account", "worker", "assignment"
     ):
-        payment = payments.retry_failed(payment, triggered_by=by)
+        payment = payments.retry_failed(payment, by=request.user)
         if payment.status == Payment.Status.DONE:
             done += 1
         elif payment.status == Payment.Status.FAILED:
@@ -77,7 +76,7 @@ class PaymentAdmin(HistoryAdmin, OwnedAdmin):
         return False  # the ledger is written by payments only; the actions still run (view permission)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("workers.change_payment")
+        return request.user.has_perm("hits.change_payment")
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, payment: Payment) -> str:

@@ -27,16 +27,15 @@ def start(
 ) -> Any:
     """Run now and report, or start a Celery task and show its progress page (enqueued after commit)."""
     verb = bulk.OPERATIONS[operation].verb
-    by = request.user.get_username()
     if background:
         progress = tasks.start_in_background(
-            owner=request.user, operation=operation, ids=targets, data=_json_safe(data), by=by, what=what
+            owner=request.user, operation=operation, ids=targets, data=_json_safe(data), what=what
         )
         modeladmin.message_user(request, f"Working on {what} in the background.")
         return HttpResponseRedirect(
             admin_url(ProgressAdmin(Progress, modeladmin.admin_site), "change", progress.pk)
         )
-    outcome = bulk.run_operation(operation, targets, data=data, by=by)
+    outcome = bulk.run_operation(operation, targets, data=data, by=request.user)
     report(modeladmin, request, f"{outcome.changed} {verb}.", outcome.errors)
     return None
 

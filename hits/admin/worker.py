@@ -31,7 +31,7 @@ from crowdhr.admin_tools import (
 from hits import exports
 from hits import services as hit_services
 from hits.models import Assignment, Payment
-from platforms import PlatformError
+from platforms.admin import REFUSALS
 from platforms.fees import bonus_fee
 from platforms.models import PlatformAccount
 from workers import scoring, services
@@ -113,7 +113,7 @@ def _each(modeladmin, request, workers, verb: str, do) -> None:
         workers,
         verb,
         do,
-        (PlatformError, services.WorkerServiceError, hit_services.ServiceError, ValueError),
+        (*REFUSALS, ValueError),
     )
 
 
@@ -125,13 +125,12 @@ def _each(modeladmin, request, workers, verb: str, do) -> None:
     form_class=ReasonForm,
 )
 def ban_workers(modeladmin, request, workers, data):
-    by = request.user.get_username()
     _each(
         modeladmin,
         request,
         workers,
         "banned",
-        lambda w: scoring.ban_worker(data["account"], w, reason=data["reason"], by=by),
+        lambda w: scoring.ban_worker(data["account"], w, reason=data["reason"], by=request.user),
     )
 
 
@@ -141,13 +140,12 @@ def ban_workers(modeladmin, request, workers, data):
     form_class=AccountForm,
 )
 def unban_workers(modeladmin, request, workers, data):
-    by = request.user.get_username()
     _each(
         modeladmin,
         request,
         workers,
         "unbanned",
-        lambda w: scoring.unban_worker(data["account"], w, by=by) or 1,
+        lambda w: scoring.unban_worker(data["account"], w, by=request.user) or 1,
     )
 
 
@@ -181,7 +179,7 @@ def unblock_workers(modeladmin, request, workers, data):
         request,
         workers,
         "unblocked",
-        lambda w: services.worker_unblock(account=data["account"], worker=w, by=request.user.get_username()),
+        lambda w: services.worker_unblock(account=data["account"], worker=w, by=request.user),
     )
 
 
@@ -192,7 +190,6 @@ def unblock_workers(modeladmin, request, workers, data):
     review_input=True,
 )
 def send_bonus(modeladmin, request, workers, data):
-    by = f"person: {request.user.get_username()}"
 
     def pay(worker: Worker) -> bool:
         payment = hit_services.worker_bonus(
@@ -201,7 +198,7 @@ def send_bonus(modeladmin, request, workers, data):
             amount=data["amount"],
             reason=data["reason"],
             key=f"admin:{data['nonce']}",  # the same page submitted twice pays once
-            by=by,
+            by=request.user,
         )
         if payment.status == Payment.Status.FAILED:
             raise services.WorkerServiceError(payment.error)
@@ -222,7 +219,7 @@ def send_message(modeladmin, request, workers, data):
             body=data["body"],
             by=request.user,
         )
-    except (PlatformError, services.WorkerServiceError) as error:
+    except REFUSALS as error:
         report(modeladmin, request, "0 messages sent.", [str(error)])
         return
     failed = [worker_id for message in sent for worker_id in message.failed_worker_ids]

@@ -10,12 +10,12 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from hits import payments
 from hits.consensus import Group, check_for_agreement, group_assignments
+from hits.flags import outsourcer_flag
 from hits.models import HIT, Assignment, Outsourcer
 from hits.review.report import CycleReport
 from hits.task_types import AssignmentDict, TaskType, get_task_type
@@ -158,22 +158,7 @@ def _all_assignments_in(outsourcer: Outsourcer) -> bool:
 
 
 def _flag(outsourcer: Outsourcer, problem: str, report: CycleReport) -> None:
-    flagged = Outsourcer.objects.filter(pk=outsourcer.pk, needs_review=False).update(
-        needs_review=True, problem=problem
-    )
-    if not flagged:
-        return
-    report.flagged += 1
-    logger.info("outsourcer needs review", extra={"outsourcer": outsourcer.pk, "problem": problem})
-    owner = outsourcer.owner
-    if owner.email:
-        send_mail(
-            subject=f"crowdhr: {outsourcer} needs your review",
-            message=f"{problem}\n\nOpen the admin to look at the answers and decide.",
-            from_email=None,
-            recipient_list=[owner.email],
-            fail_silently=True,
-        )
+    report.flagged += outsourcer_flag(outsourcer=outsourcer, problem=problem, by=None)
 
 
 def retire_if_finished(hit: HIT) -> None:

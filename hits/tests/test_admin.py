@@ -190,7 +190,7 @@ def test_many_hits_run_in_the_background_with_progress(ada, researcher, django_c
     assert done.redirect_chain[-1][0].endswith(f"/progress/{progress.pk}/change/")
     assert "0/25" in done.content.decode()
 
-    run_admin_operation(progress.pk, "flag", list(Outsourcer.objects.values_list("pk", flat=True)), {}, "ada")
+    run_admin_operation(progress.pk, "flag", list(Outsourcer.objects.values_list("pk", flat=True)), {})
     progress.refresh_from_db()
     assert (progress.done, progress.total, progress.finished is not None) == (25, 25, True)
     assert Outsourcer.objects.filter(needs_review=True).count() == 25

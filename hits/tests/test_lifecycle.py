@@ -117,7 +117,7 @@ def test_reopen_then_agreement_judges_the_older_answers_against_it(account, crow
     answer(crowd, outsourcer, ("AW1", "cat"), ("AW2", "dog"), ("AW3", "bird"))
     review_active_hits()
 
-    hit = services.outsourcer_reopen(outsourcer=outsourcer, by="ada")
+    hit = services.outsourcer_reopen(outsourcer=outsourcer, by=None)
     assert hit.max_assignments == 6
     assert platform_for(account).get_hit(hit.hit_id).max_assignments == 6
     answer(crowd, outsourcer, ("AW4", "dog"), ("AW5", "dog"))
@@ -161,7 +161,7 @@ def test_a_forced_import_closes_the_open_outsourcer_and_approves_its_answers(acc
         task_config={"question": "Which?", "choices": ["cat", "dog"]},
         settings=services.HitSettings(title="Again", description="Again", reward=Decimal("0.10")),
         force=True,
-        by="ada",
+        by=None,
     )
 
     first.refresh_from_db()
@@ -183,7 +183,7 @@ def test_delete_expires_the_hit_and_keeps_every_record(account, crowd):
     answer(crowd, outsourcer, ("AW1", "cat"))
     review_active_hits()
 
-    services.outsourcer_delete(outsourcer=outsourcer, by="ada")
+    services.outsourcer_delete(outsourcer=outsourcer, by=None)
 
     outsourcer.refresh_from_db()
     hit = outsourcer.hits.get()
@@ -192,18 +192,18 @@ def test_delete_expires_the_hit_and_keeps_every_record(account, crowd):
         crowd.accept(hit.hit_id, "AW2")
     assert Assignment.objects.filter(hit=hit).count() == 1
     with pytest.raises(services.ServiceError):
-        services.outsourcer_reopen(outsourcer=outsourcer, by="ada")
+        services.outsourcer_reopen(outsourcer=outsourcer, by=None)
 
 
 def test_expire_pauses_and_unexpire_resumes(account, crowd):
     outsourcer = publish(account)
     hit = outsourcer.hits.get()
 
-    assert services.outsourcer_expire(outsourcer=outsourcer, by="ada") == 1
+    assert services.outsourcer_expire(outsourcer=outsourcer, by=None) == 1
     with pytest.raises(crowd.Refused):
         crowd.accept(hit.hit_id, "AW1")
 
-    assert services.outsourcer_unexpire(outsourcer=outsourcer, by="ada") == 1
+    assert services.outsourcer_unexpire(outsourcer=outsourcer, by=None) == 1
     assert crowd.accept(hit.hit_id, "AW1")
 
 
@@ -246,13 +246,13 @@ def test_a_banned_worker_is_refused_until_unbanned(account, crowd):
     review_active_hits()
     worker = Worker.objects.get(worker_id="AW1")
 
-    scoring.ban_worker(account, worker, reason="copy-pasted answers", by="ada")
+    scoring.ban_worker(account, worker, reason="copy-pasted answers", by=None)
     scoring.sync_qualifications(account=account)
     hit = publish(account, "item-2").hits.get()
     with pytest.raises(crowd.Refused):
         crowd.accept(hit.hit_id, "AW1")
 
-    scoring.unban_worker(account, worker, by="ada")
+    scoring.unban_worker(account, worker, by=None)
     scoring.sync_qualifications(account=account)
     assert scoring.scores_of(account, worker)[Qualification.QUALITY_SCORE] == 37
     assert crowd.accept(hit.hit_id, "AW1")
