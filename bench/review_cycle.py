@@ -53,7 +53,8 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
     from mturk_emulator import models as emulator
     from mturk_emulator.questions import answers_xml
     from mturk_emulator.testing import register_requester
-    from platforms import HitSpec, platform_for
+    from platforms import WorkSpec, platform_for
+    from platforms.base import dump_destination
     from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user("bench", is_staff=True)
@@ -66,14 +67,14 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
         secret_access_key="bench-secret",
     )
     config = {"question": "Which animal?", "choices": ["cat", "dog"], "quality_threshold": None}
-    question = get_task_type("categorical", config).html_question({"text": "a picture"})
+    form = get_task_type("categorical", config).html_form({"text": "a picture"})
     template = platform_for(account).create_hit(
-        HitSpec(
+        WorkSpec(
             title="Name the animal",
             description="Choose.",
             reward=Decimal("0.05"),
-            max_assignments=3,
-            question=question,
+            places=3,
+            destination=form,
         ),
         unique_request_token="bench-template",
     )
@@ -129,7 +130,7 @@ def seed(hits: int, workers: int) -> tuple[object, list[str]]:
                 title="Name the animal",
                 description="Choose.",
                 reward=Decimal("0.05"),
-                question=question,
+                question=dump_destination(form),
             )
             for outsourcer, hit in zip(outsourcers, clone_rows, strict=True)
         ],

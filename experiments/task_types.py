@@ -14,8 +14,8 @@ from typing import Any
 from experiments.completion import is_valid_completion_code
 from experiments.models import Experiment
 from experiments.services import OtreeUnavailable, participant_after_decision, study_results
-from hits.task_types import AssignmentDict, HitContent, Judgement, TaskType, external_question, register
-from platforms import PlatformError
+from hits.task_types import AssignmentDict, HitContent, Judgement, TaskType, register
+from platforms import ExternalPage, PlatformError
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class OtreeStudy(TaskType):
     # --- the HIT -------------------------------------------------------------------------------
     def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
         content = self.standard_content(inputs, settings)
-        content.question = external_question(inputs["url"])
+        content.destination = ExternalPage(inputs["url"])
         return content
 
     def question_html(self, inputs: dict[str, Any]) -> str:

@@ -22,8 +22,15 @@ from hits import payments
 from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
-from platforms import HitSpec, PlatformError, QualificationRequirement, platform_for
-from platforms.fees import MICRO_BATCH_LIMIT, micro_batches
+from platforms import (
+    Destination,
+    PlatformError,
+    QualificationRequirement,
+    WorkSpec,
+    fees_for,
+    platform_for,
+)
+from platforms.base import dump_destination, load_destination
 from platforms.models import PlatformAccount
 from workers.models import Worker
 from workers.scoring import quality_requirement
@@ -63,7 +70,7 @@ def outsourcer_create(
     experiment=None,
     force: bool = False,
     by: str = "",
-    question: str | None = None,
+    destination: Destination | None = None,
     batch_sizes: Sequence[int] | None = None,
 ) -> Outsourcer:
     """Create an Outsourcer and post its HIT(s).
@@ -89,7 +96,7 @@ def outsourcer_create(
         task_config=task_config or {},
         inputs=inputs,
     )
-    hits_create(outsourcer=outsourcer, settings=settings, question=question, batch_sizes=batch_sizes)
+    hits_create(outsourcer=outsourcer, settings=settings, destination=destination, batch_sizes=batch_sizes)
     return outsourcer
 
 
@@ -97,20 +104,19 @@ def hits_create(
     *,
     outsourcer: Outsourcer,
     settings: HitSettings,
-    question: str | None = None,
+    destination: Destination | None = None,
     batch_sizes: Sequence[int] | None = None,
     first_batch: int = 1,
 ) -> list[HIT]:
-    """Post the Outsourcer's HITs as micro-batches of at most 9 assignments.
+    """Post the Outsourcer's HITs, as micro-batches where the platform's fees ask for them
+    (MTurk: at most 9 assignments each). The HIT rows store where the worker goes (JSON).
 
     Each HIT row is written with its UniqueRequestToken before the platform call, so a retried
     or crashed publish never posts a HIT twice (`hits_finish_creating` completes such rows).
     """
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
     content = task.create_hit_content(outsourcer.inputs, asdict(settings))
-    sizes = list(batch_sizes) if batch_sizes else micro_batches(settings.assignments_required)
-    if any(size < 1 or size > MICRO_BATCH_LIMIT for size in sizes):
-        raise ServiceError(f"A HIT holds 1 to {MICRO_BATCH_LIMIT} assignments (MTurk charges 40% above).")
+    sizes = _batch_sizes(outsourcer.account, settings.assignments_required, batch_sizes)
     requirements = list(settings.qualification_requirements)
     hits = [
         HIT.objects.create(
@@ -129,7 +135,7 @@ def hits_create(
             lifetime_seconds=content.lifetime_seconds,
             auto_approval_delay_seconds=content.auto_approval_delay_seconds,
             qualification_requirements=requirements,
-            question=question or content.question,
+            question=dump_destination(destination or content.destination),
         )
         for number, size in enumerate(sizes, start=first_batch)
     ]
@@ -137,6 +143,16 @@ def hits_create(
     for hit in hits:
         hit_post(hit, quality_threshold=threshold)
     return hits
+
+
+def _batch_sizes(account: PlatformAccount, total: int, asked: Sequence[int] | None) -> list[int]:
+    """The sizes of the HITs to post: as asked, or as the platform's fees split `total`."""
+    fees = fees_for(account)
+    sizes = list(asked) if asked else fees.batch_sizes(total)
+    limit = fees.micro_batch_limit
+    if any(size < 1 or (limit is not None and size > limit) for size in sizes):
+        raise ServiceError(f"A HIT holds 1 to {limit} assignments (a larger one costs more in fees).")
+    return sizes
 
 
 def hit_post(hit: HIT, *, quality_threshold: int | None = 0) -> HIT:
@@ -148,18 +164,18 @@ def hit_post(hit: HIT, *, quality_threshold: int | None = 0) -> HIT:
         if quality_threshold is not None:
             requirements.append(quality_requirement(account, quality_threshold))
         posted = platform_for(account).create_hit(
-            HitSpec(
+            WorkSpec(
                 title=hit.title,
                 description=hit.description,
                 reward=hit.reward,
-                max_assignments=hit.max_assignments,
-                question=hit.question,
+                places=hit.max_assignments,
+                destination=load_destination(hit.question),
                 lifetime_seconds=hit.lifetime_seconds,
-                duration_seconds=hit.duration_seconds,
+                time_allowed_seconds=hit.duration_seconds,
                 auto_approval_delay_seconds=hit.auto_approval_delay_seconds,
                 keywords=hit.keywords,
-                qualification_requirements=requirements,
-                requester_annotation=f"crowdhr outsourcer {hit.outsourcer_id} batch {hit.batch_number}",
+                requirements=requirements,
+                annotation=f"crowdhr outsourcer {hit.outsourcer_id} batch {hit.batch_number}",
             ),
             unique_request_token=hit.creation_token,
         )
@@ -269,7 +285,8 @@ def outsourcer_reopen(*, outsourcer: Outsourcer, by: str = "") -> HIT:
         )
         outsourcer.hits.update(num_new_assignments=0)
         Outsourcer.objects.filter(pk=outsourcer.pk).update(needs_review=False, problem="")
-    if hit.max_assignments + extra <= MICRO_BATCH_LIMIT:
+    limit = fees_for(outsourcer.account).micro_batch_limit
+    if limit is None or hit.max_assignments + extra <= limit:
         reopen_number = hit.reopen_count + 1
         platform = platform_for(outsourcer.account)
         platform.add_assignments(
@@ -292,7 +309,7 @@ def outsourcer_reopen(*, outsourcer: Outsourcer, by: str = "") -> HIT:
     (new_hit,) = hits_create(
         outsourcer=outsourcer,
         settings=settings,
-        question=hit.question,
+        destination=load_destination(hit.question),
         batch_sizes=[extra],
         first_batch=hit.batch_number + 1,
     )

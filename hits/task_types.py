@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from hits.consensus import Group
+from platforms import Destination, HtmlForm
 
 AssignmentDict = dict[str, Any]
 CONFUSED_FIELD = "confused"
@@ -55,12 +56,16 @@ def task_type_choices() -> list[tuple[str, str]]:
 
 @dataclass
 class HitContent:
-    """What `create_hit_content` returns: everything a HIT is posted with."""
+    """What `create_hit_content` returns: everything a HIT is posted with.
+
+    `destination` is where the worker goes: `ExternalPage(url)` or this task's `HtmlForm`; each
+    platform turns it into its own format (MTurk: ExternalQuestion / HTMLQuestion XML).
+    """
 
     title: str
     description: str
     reward: Decimal
-    question: str
+    destination: Destination
     duration_seconds: int = 3600
     auto_approval_delay_seconds: int = 3 * 24 * 3600
     lifetime_seconds: int = 7 * 24 * 3600
@@ -100,9 +105,9 @@ class TaskType:
         """The body of the form for one item (the confused/comments questions are added)."""
         raise NotImplementedError
 
-    def html_question(self, inputs: dict[str, Any]) -> str:
-        """An MTurk HTMLQuestion with this item's form plus the confused and comments questions."""
-        return html_question(self.question_html(inputs) + feedback_questions_html())
+    def html_form(self, inputs: dict[str, Any]) -> HtmlForm:
+        """The form the worker answers: this item's questions plus the confused and comments ones."""
+        return HtmlForm(self.question_html(inputs) + feedback_questions_html())
 
     # --- reading answers ---------------------------------------------------------------
     def create_assignment_dict(self, assignment: Any) -> AssignmentDict:
@@ -188,12 +193,12 @@ class TaskType:
 
     # --- shared helpers --------------------------------------------------------------------
     def standard_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
-        """HIT content from the experiment's HIT settings and this type's HTML question."""
+        """HIT content from the experiment's HIT settings and this type's HTML form."""
         return HitContent(
             title=settings["title"],
             description=settings["description"],
             reward=Decimal(str(settings["reward"])),
-            question=self.html_question(inputs),
+            destination=self.html_form(inputs),
             duration_seconds=settings.get("duration_seconds", 3600),
             auto_approval_delay_seconds=settings.get("auto_approval_delay_seconds", 3 * 24 * 3600),
             lifetime_seconds=settings.get("lifetime_seconds", 7 * 24 * 3600),
@@ -201,49 +206,7 @@ class TaskType:
         )
 
 
-# --- HTML for HTMLQuestion HITs ---------------------------------------------------------------
-_HTML_QUESTION = """<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">
-<HTMLContent><![CDATA[<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>HIT</title>
-<style>body{{font-family:sans-serif;max-width:46em;margin:1em auto;padding:0 1em}}label{{display:block;margin:.4em 0}}
-fieldset{{border:1px solid #ccc;margin:1em 0}}textarea{{width:100%}}</style></head><body>
-<form id="mturk_form" method="post" action="https://www.mturk.com/mturk/externalSubmit">
-<input type="hidden" name="assignmentId" id="assignmentId" value="">
-{body}
-<p><input type="submit" id="submitButton" value="Submit"></p>
-</form>
-<script>
-(function () {{
-  var params = new URLSearchParams(window.location.search);
-  var assignment = params.get("assignmentId") || "ASSIGNMENT_ID_NOT_AVAILABLE";
-  var submitTo = params.get("turkSubmitTo");
-  document.getElementById("assignmentId").value = assignment;
-  if (submitTo) document.getElementById("mturk_form").action = submitTo.replace(/\\/$/, "") + "/mturk/externalSubmit";
-  if (assignment === "ASSIGNMENT_ID_NOT_AVAILABLE") {{
-    var button = document.getElementById("submitButton");
-    button.disabled = true; button.value = "Accept the HIT to submit";
-  }}
-}})();
-</script></body></html>]]></HTMLContent>
-<FrameHeight>0</FrameHeight>
-</HTMLQuestion>"""
-
-
-def html_question(body: str) -> str:
-    """Wrap a form body in an MTurk HTMLQuestion that submits to wherever MTurk says."""
-    return _HTML_QUESTION.format(body=body.replace("]]>", "]]&gt;"))
-
-
-def external_question(url: str, frame_height: int = 0) -> str:
-    """An MTurk ExternalQuestion showing `url` in the worker's frame."""
-    return (
-        '<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
-        '2006-07-14/ExternalQuestion.xsd">'
-        f"<ExternalURL>{html.escape(url)}</ExternalURL><FrameHeight>{frame_height}</FrameHeight>"
-        "</ExternalQuestion>"
-    )
-
-
+# --- HTML for the form every HIT shows -------------------------------------------------------
 def feedback_questions_html() -> str:
     return (
         "<fieldset><legend>Before you submit</legend>"

@@ -8,10 +8,13 @@ times as aware `datetime`s.
 from __future__ import annotations
 
 import abc
+import enum
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar, NoReturn
 
 
 class PlatformError(Exception):
@@ -31,32 +34,112 @@ class PlatformError(Exception):
         return f"{self.code}: {self.message}" if self.code else self.message
 
 
+class Capability(enum.StrEnum):
+    """What a platform can do beyond posting work, listing it and deciding assignments.
+
+    A platform declares its capabilities (`Platform.capabilities`); a method that needs one it
+    lacks raises a permanent PlatformError, and callers (the admin above all) check first with
+    `platforms.supports(account, capability)`.
+    """
+
+    QUALIFICATIONS = "qualifications"  # own qualification types, worker scores, requirements on work
+    HARD_BLOCKS = "hard_blocks"  # block / unblock a worker on the whole platform account
+    MESSAGES = "messages"  # write to workers through the platform
+    BONUSES = "bonuses"  # pay a worker more than the reward for one piece of work
+    REOPEN = "reopen"  # add places to work already posted
+    RESUME = "resume"  # move the expiration of posted work (resume a paused HIT)
+    MICRO_BATCHES = "micro_batches"  # fees reward posting work as many small HITs
+    HTML_FORMS = "html_forms"  # the worker can answer an HTML form on the platform's own page
+
+
+#: the methods each capability guards: a platform without the capability need not implement them
+CAPABILITY_METHODS: dict[Capability, tuple[str, ...]] = {
+    Capability.QUALIFICATIONS: (
+        "ensure_qualification_type",
+        "set_qualification_score",
+        "get_qualification_score",
+        "remove_qualification",
+    ),
+    Capability.HARD_BLOCKS: ("block_worker", "unblock_worker", "list_blocked_workers"),
+    Capability.MESSAGES: ("notify_workers",),
+    Capability.BONUSES: ("send_bonus", "list_bonus_payments"),
+    Capability.REOPEN: ("add_assignments",),
+    Capability.RESUME: ("update_expiration",),
+}
+
+
 @dataclass(frozen=True)
 class QualificationRequirement:
-    """A condition a worker must meet to accept a HIT (MTurk's QualificationRequirement)."""
+    """Who may take part: a condition on a worker's score for one of our qualification types.
+
+    The comparators are crowdhr's vocabulary (they happen to be MTurk's names): LessThan,
+    GreaterThanOrEqualTo, EqualTo, Exists, DoesNotExist, In, ...; each platform translates them.
+    """
 
     qualification_type_id: str
-    comparator: str  # LessThan, GreaterThanOrEqualTo, Exists, DoesNotExist, In, ...
+    comparator: str
     integer_values: tuple[int, ...] = ()
     locale_values: tuple[dict[str, str], ...] = ()
     actions_guarded: str = "Accept"  # Accept, PreviewAndAccept, DiscoverPreviewAndAccept
 
 
 @dataclass(frozen=True)
-class HitSpec:
-    """Everything needed to post one HIT."""
+class ExternalPage:
+    """The worker goes to this address (crowdhr's landing page); the platform adds its own ids."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class HtmlForm:
+    """The worker answers this form on the platform's own page (needs Capability.HTML_FORMS).
+
+    `body` is the form's inner HTML: the fields, without a <form> element or submit button;
+    the platform wraps it so that it submits to the platform.
+    """
+
+    body: str
+
+
+#: where the worker goes to do the work
+Destination = ExternalPage | HtmlForm
+
+
+def dump_destination(destination: Destination) -> str:
+    """The destination as text, for storing on a HIT row (JSON)."""
+    if isinstance(destination, ExternalPage):
+        return json.dumps({"external_url": destination.url}, ensure_ascii=False)
+    return json.dumps({"html_form": destination.body}, ensure_ascii=False)
+
+
+def load_destination(text: str) -> Destination:
+    """The destination stored by `dump_destination`; ValueError for anything else."""
+    raw = json.loads(text)
+    if isinstance(raw, dict) and isinstance(raw.get("external_url"), str):
+        return ExternalPage(raw["external_url"])
+    if isinstance(raw, dict) and isinstance(raw.get("html_form"), str):
+        return HtmlForm(raw["html_form"])
+    raise ValueError("not a stored destination")
+
+
+@dataclass(frozen=True)
+class WorkSpec:
+    """One piece of work to post, in crowdhr's words; each platform translates it.
+
+    On MTurk it is one HIT with `places` assignments; on Prolific one study with `places` places.
+    """
 
     title: str
     description: str
     reward: Decimal
-    max_assignments: int
-    question: str  # ExternalQuestion / HTMLQuestion / QuestionForm XML
+    places: int
+    destination: Destination
     lifetime_seconds: int = 7 * 24 * 3600
-    duration_seconds: int = 3600
+    time_allowed_seconds: int = 3600
     auto_approval_delay_seconds: int = 3 * 24 * 3600
     keywords: str = ""
-    qualification_requirements: Sequence[QualificationRequirement] = ()
-    requester_annotation: str = ""
+    requirements: Sequence[QualificationRequirement] = ()
+    annotation: str = ""  # crowdhr's own note on the work (which Outsourcer, which batch)
 
 
 @dataclass(frozen=True)
@@ -106,15 +189,44 @@ class BonusPayment:
 
 
 class Platform(abc.ABC):
-    """One account on one crowd platform. Every method may raise `PlatformError`."""
+    """One account on one crowd platform. Every method may raise `PlatformError`.
+
+    The abstract methods are what every platform does. The others are guarded by a capability
+    (`CAPABILITY_METHODS`): a platform that declares the capability must override them, one that
+    does not inherits a method that refuses with a permanent PlatformError.
+    """
 
     #: a short name for logs and the admin: "mturk-live", "mturk-sandbox", "mturk-emulator"
     name: str = ""
+    #: what this platform can do beyond the abstract methods
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for capability in cls.capabilities:
+            for method in CAPABILITY_METHODS.get(capability, ()):
+                if getattr(cls, method) is getattr(Platform, method):
+                    raise TypeError(f"{cls.__name__} declares {capability} but does not implement {method}")
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def refuse(self, capability: Capability) -> NoReturn:
+        """Raise the permanent error for a call this platform cannot make."""
+        raise PlatformError(
+            f"{self.name or type(self).__name__} cannot do this: it has no {capability.value}.",
+            code="NotSupported",
+            permanent=True,
+        )
 
     # --- HITs -----------------------------------------------------------------------------
     @abc.abstractmethod
-    def create_hit(self, spec: HitSpec, *, unique_request_token: str) -> PlatformHit:
-        """Post a HIT. Repeating a call with the same token returns the HIT made the first time."""
+    def create_hit(self, spec: WorkSpec, *, unique_request_token: str) -> PlatformHit:
+        """Post the work. Repeating a call with the same token returns the work made the first time.
+
+        A destination the platform cannot show (an HtmlForm without Capability.HTML_FORMS) is
+        refused with a permanent PlatformError.
+        """
 
     @abc.abstractmethod
     def get_hit(self, hit_id: str) -> PlatformHit: ...
@@ -127,20 +239,21 @@ class Platform(abc.ABC):
     def expire_hit(self, hit_id: str) -> None:
         """Stop the HIT taking new workers now; submitted work stays reviewable."""
 
-    @abc.abstractmethod
     def update_expiration(self, hit_id: str, expire_at: datetime) -> None:
-        """Move the HIT's expiration (a time in the past expires it now)."""
+        """Capability.RESUME: move the HIT's expiration (a time in the past expires it now)."""
+        self.refuse(Capability.RESUME)
 
-    @abc.abstractmethod
     def add_assignments(self, hit_id: str, count: int, *, unique_request_token: str) -> None:
-        """Add assignments to a HIT. A repeated token is success, done once."""
+        """Capability.REOPEN: add places to a HIT. A repeated token is success, done once."""
+        self.refuse(Capability.REOPEN)
 
     @abc.abstractmethod
     def delete_hit(self, hit_id: str) -> None:
         """Dispose of an expired HIT whose assignments are all decided."""
 
     def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
-        """Where a worker (or the researcher) sees this HIT on the platform's worker site."""
+        """Where a worker (or the researcher) sees this HIT (or, without one, this kind of HIT)
+        on the platform's worker site; "" when the platform has no such page."""
         return ""
 
     # --- Assignments ----------------------------------------------------------------------
@@ -164,48 +277,58 @@ class Platform(abc.ABC):
         """Reject with a reason the worker sees. Rejecting an already rejected one is success."""
 
     # --- Money ----------------------------------------------------------------------------
-    @abc.abstractmethod
     def send_bonus(
         self, *, worker_id: str, assignment_id: str, amount: Decimal, reason: str, unique_request_token: str
     ) -> None:
-        """Pay a bonus. A repeated token is success: the bonus was paid the first time."""
+        """Capability.BONUSES: pay a bonus. A repeated token is success: paid the first time."""
+        self.refuse(Capability.BONUSES)
 
-    @abc.abstractmethod
-    def list_bonus_payments(self, *, hit_id: str = "", assignment_id: str = "") -> list[BonusPayment]: ...
+    def list_bonus_payments(self, *, hit_id: str = "", assignment_id: str = "") -> list[BonusPayment]:
+        """Capability.BONUSES: the bonuses paid for a HIT or for one assignment."""
+        self.refuse(Capability.BONUSES)
 
     @abc.abstractmethod
     def account_balance(self) -> Decimal: ...
 
     # --- Workers --------------------------------------------------------------------------
-    @abc.abstractmethod
     def notify_workers(self, worker_ids: Sequence[str], *, subject: str, message: str) -> list[str]:
-        """Message up to 100 workers; returns the ids that could not be reached."""
+        """Capability.MESSAGES: message workers; returns the ids that could not be reached."""
+        self.refuse(Capability.MESSAGES)
 
-    @abc.abstractmethod
-    def block_worker(self, worker_id: str, *, reason: str) -> None: ...
+    def block_worker(self, worker_id: str, *, reason: str) -> None:
+        """Capability.HARD_BLOCKS: keep the worker off everything this account posts."""
+        self.refuse(Capability.HARD_BLOCKS)
 
-    @abc.abstractmethod
-    def unblock_worker(self, worker_id: str, *, reason: str = "") -> None: ...
+    def unblock_worker(self, worker_id: str, *, reason: str = "") -> None:
+        """Capability.HARD_BLOCKS: lift a block."""
+        self.refuse(Capability.HARD_BLOCKS)
 
-    @abc.abstractmethod
     def list_blocked_workers(self) -> dict[str, str]:
-        """Blocked worker id -> reason."""
+        """Capability.HARD_BLOCKS: blocked worker id -> reason."""
+        self.refuse(Capability.HARD_BLOCKS)
 
     # --- Qualifications -------------------------------------------------------------------
-    @abc.abstractmethod
     def ensure_qualification_type(
-        self, *, name: str, description: str, retry_delay_seconds: int | None = None
+        self,
+        *,
+        name: str,
+        description: str,
+        retry_delay_seconds: int | None = None,
+        auto_granted_value: int | None = None,
     ) -> str:
-        """The id of this account's qualification type with that name, created if missing."""
+        """Capability.QUALIFICATIONS: the id of this account's qualification type with that name,
+        created if missing. With `auto_granted_value` a worker without a score gets that score
+        when first asked (so newcomers pass a "score >= n" requirement)."""
+        self.refuse(Capability.QUALIFICATIONS)
 
-    @abc.abstractmethod
-    def set_qualification_score(self, qualification_type_id: str, worker_id: str, value: int) -> None: ...
+    def set_qualification_score(self, qualification_type_id: str, worker_id: str, value: int) -> None:
+        """Capability.QUALIFICATIONS: give the worker this score."""
+        self.refuse(Capability.QUALIFICATIONS)
 
-    @abc.abstractmethod
     def get_qualification_score(self, qualification_type_id: str, worker_id: str) -> int | None:
-        """The worker's score, or None when the worker does not hold the qualification."""
+        """Capability.QUALIFICATIONS: the worker's score, or None when they do not hold it."""
+        self.refuse(Capability.QUALIFICATIONS)
 
-    @abc.abstractmethod
-    def remove_qualification(
-        self, qualification_type_id: str, worker_id: str, *, reason: str = ""
-    ) -> None: ...
+    def remove_qualification(self, qualification_type_id: str, worker_id: str, *, reason: str = "") -> None:
+        """Capability.QUALIFICATIONS: take the qualification away."""
+        self.refuse(Capability.QUALIFICATIONS)

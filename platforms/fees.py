@@ -1,41 +1,80 @@
-"""MTurk's commission, in one place: what an assignment or a bonus costs the researcher."""
+"""What work and bonuses cost beyond the pay itself: each platform's commission as `FeeRules`.
+
+A platform type carries its rules (`platform_type.fees`, or `platforms.fees_for(account)`). The
+module-level helpers below are MTurk's rules, kept for callers that have no account at hand.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-MICRO_BATCH_LIMIT = 9  # MTurk charges 40% instead of 20% for HITs with 10 or more assignments
 CENT = Decimal("0.01")
-
-
-def commission_rate(assignments_in_hit: int) -> Decimal:
-    return Decimal("0.40") if assignments_in_hit > MICRO_BATCH_LIMIT else Decimal("0.20")
-
-
-def assignment_fee(reward: Decimal, assignments_in_hit: int) -> Decimal:
-    """MTurk's fee for one assignment: the commission, at least one cent."""
-    fee = (Decimal(reward) * commission_rate(assignments_in_hit)).quantize(CENT, ROUND_HALF_UP)
-    return max(fee, CENT)
-
-
-def assignment_cost(reward: Decimal, assignments_in_hit: int) -> Decimal:
-    return Decimal(reward) + assignment_fee(reward, assignments_in_hit)
-
-
-def bonus_fee(amount: Decimal) -> Decimal:
-    return (Decimal(amount) * Decimal("0.20")).quantize(CENT, ROUND_HALF_UP)
-
-
-def posting_fees(reward: Decimal, assignments: int) -> Decimal:
-    """MTurk's fees for posting `assignments` as micro-batches (what crowdhr always does)."""
-    return sum((assignment_fee(reward, size) * size for size in micro_batches(assignments)), Decimal("0.00"))
-
-
-def posting_cost(reward: Decimal, assignments: int) -> Decimal:
-    """Rewards plus fees for posting `assignments` as micro-batches."""
-    return Decimal(reward) * assignments + posting_fees(reward, assignments)
+MICRO_BATCH_LIMIT = 9  # MTurk charges 40% instead of 20% for HITs with 10 or more assignments
 
 
 def micro_batches(total: int, limit: int = MICRO_BATCH_LIMIT) -> list[int]:
     """Split `total` assignments into HIT sizes of at most `limit` (12 -> [9, 3])."""
     return [min(limit, total - start) for start in range(0, total, limit)]
+
+
+@dataclass(frozen=True)
+class FeeRules:
+    """A platform's commission on rewards and bonuses, and how it wants work split into HITs.
+
+    With a `micro_batch_limit`, a HIT with more places than the limit pays `large_batch_rate`
+    instead of `rate`, so crowdhr posts work in HITs of at most the limit.
+    """
+
+    rate: Decimal
+    bonus_rate: Decimal
+    minimum_fee: Decimal = CENT
+    micro_batch_limit: int | None = None
+    large_batch_rate: Decimal | None = None
+
+    def commission_rate(self, assignments_in_hit: int) -> Decimal:
+        limit, large = self.micro_batch_limit, self.large_batch_rate
+        if limit is not None and large is not None and assignments_in_hit > limit:
+            return large
+        return self.rate
+
+    def assignment_fee(self, reward: Decimal, assignments_in_hit: int) -> Decimal:
+        """The fee for one assignment: the commission, at least the minimum fee."""
+        fee = (Decimal(reward) * self.commission_rate(assignments_in_hit)).quantize(CENT, ROUND_HALF_UP)
+        return max(fee, self.minimum_fee)
+
+    def assignment_cost(self, reward: Decimal, assignments_in_hit: int) -> Decimal:
+        return Decimal(reward) + self.assignment_fee(reward, assignments_in_hit)
+
+    def bonus_fee(self, amount: Decimal) -> Decimal:
+        return (Decimal(amount) * self.bonus_rate).quantize(CENT, ROUND_HALF_UP)
+
+    def batch_sizes(self, total: int) -> list[int]:
+        """How crowdhr splits `total` places into HITs (12 -> [9, 3] under a limit of 9)."""
+        return micro_batches(total, self.micro_batch_limit) if self.micro_batch_limit else [total]
+
+    def posting_fees(self, reward: Decimal, assignments: int) -> Decimal:
+        """The fees for posting `assignments` places split as `batch_sizes` does."""
+        sizes = self.batch_sizes(assignments)
+        return sum((self.assignment_fee(reward, size) * size for size in sizes), Decimal("0.00"))
+
+    def posting_cost(self, reward: Decimal, assignments: int) -> Decimal:
+        """Rewards plus fees for posting `assignments` places."""
+        return Decimal(reward) * assignments + self.posting_fees(reward, assignments)
+
+
+#: MTurk: 20% commission (at least one cent), 40% for HITs with 10 or more assignments, 20% on bonuses
+MTURK_FEES = FeeRules(
+    rate=Decimal("0.20"),
+    bonus_rate=Decimal("0.20"),
+    micro_batch_limit=MICRO_BATCH_LIMIT,
+    large_batch_rate=Decimal("0.40"),
+)
+
+# --- MTurk's rules as module-level helpers (callers with an account use `fees_for(account)`) ------
+commission_rate = MTURK_FEES.commission_rate
+assignment_fee = MTURK_FEES.assignment_fee
+assignment_cost = MTURK_FEES.assignment_cost
+bonus_fee = MTURK_FEES.bonus_fee
+posting_fees = MTURK_FEES.posting_fees
+posting_cost = MTURK_FEES.posting_cost

@@ -6,28 +6,41 @@ becomes a `PlatformError` whose `permanent` flag tells the caller whether to try
 
 from __future__ import annotations
 
+import functools
+import html
 import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import (
     BonusPayment,
-    HitSpec,
+    Capability,
+    Destination,
+    ExternalPage,
+    HtmlForm,
     Platform,
     PlatformAssignment,
     PlatformError,
     PlatformHit,
     QualificationRequirement,
+    WorkSpec,
 )
+from .fees import MTURK_FEES
+from .registry import Environment, PlatformType, register
+
+if TYPE_CHECKING:
+    from platforms.models import PlatformAccount
 
 logger = logging.getLogger("crowdhr.platform")
 
@@ -56,6 +69,8 @@ _HIT_ID_IN_MESSAGE = re.compile(r"\b([A-Z0-9]{20,40})\b")
 
 class MTurk(Platform):
     """One requester account on one MTurk endpoint."""
+
+    capabilities = frozenset(Capability)
 
     def __init__(
         self,
@@ -128,24 +143,24 @@ class MTurk(Platform):
                 return
 
     # --- HITs ----------------------------------------------------------------------------
-    def create_hit(self, spec: HitSpec, *, unique_request_token: str) -> PlatformHit:
+    def create_hit(self, spec: WorkSpec, *, unique_request_token: str) -> PlatformHit:
         params: dict[str, Any] = {
             "Title": spec.title,
             "Description": spec.description,
             "Reward": _money(spec.reward),
-            "MaxAssignments": spec.max_assignments,
+            "MaxAssignments": spec.places,
             "LifetimeInSeconds": spec.lifetime_seconds,
-            "AssignmentDurationInSeconds": spec.duration_seconds,
+            "AssignmentDurationInSeconds": spec.time_allowed_seconds,
             "AutoApprovalDelayInSeconds": spec.auto_approval_delay_seconds,
-            "Question": spec.question,
+            "Question": question_xml(spec.destination),
             "UniqueRequestToken": unique_request_token,
         }
         if spec.keywords:
             params["Keywords"] = spec.keywords
-        if spec.requester_annotation:
-            params["RequesterAnnotation"] = spec.requester_annotation
-        if spec.qualification_requirements:
-            params["QualificationRequirements"] = [_requirement(r) for r in spec.qualification_requirements]
+        if spec.annotation:
+            params["RequesterAnnotation"] = spec.annotation
+        if spec.requirements:
+            params["QualificationRequirements"] = [_requirement(r) for r in spec.requirements]
         try:
             return _hit(self._call("CreateHIT", **params)["HIT"])
         except PlatformError as error:
@@ -347,6 +362,58 @@ class MTurk(Platform):
         )
 
 
+# --- where the worker goes: MTurk's question XML ------------------------------------------------
+_HTML_QUESTION = """<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">
+<HTMLContent><![CDATA[<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>HIT</title>
+<style>body{{font-family:sans-serif;max-width:46em;margin:1em auto;padding:0 1em}}label{{display:block;margin:.4em 0}}
+fieldset{{border:1px solid #ccc;margin:1em 0}}textarea{{width:100%}}</style></head><body>
+<form id="mturk_form" method="post" action="https://www.mturk.com/mturk/externalSubmit">
+<input type="hidden" name="assignmentId" id="assignmentId" value="">
+{body}
+<p><input type="submit" id="submitButton" value="Submit"></p>
+</form>
+<script>
+(function () {{
+  var params = new URLSearchParams(window.location.search);
+  var assignment = params.get("assignmentId") || "ASSIGNMENT_ID_NOT_AVAILABLE";
+  var submitTo = params.get("turkSubmitTo");
+  document.getElementById("assignmentId").value = assignment;
+  if (submitTo) document.getElementById("mturk_form").action = submitTo.replace(/\\/$/, "") + "/mturk/externalSubmit";
+  if (assignment === "ASSIGNMENT_ID_NOT_AVAILABLE") {{
+    var button = document.getElementById("submitButton");
+    button.disabled = true; button.value = "Accept the HIT to submit";
+  }}
+}})();
+</script></body></html>]]></HTMLContent>
+<FrameHeight>0</FrameHeight>
+</HTMLQuestion>"""
+
+
+def question_xml(destination: Destination) -> str:
+    """The Question parameter of CreateHIT for where the worker goes."""
+    if isinstance(destination, ExternalPage):
+        return external_question(destination.url)
+    if isinstance(destination, HtmlForm):
+        return html_question(destination.body)
+    raise PlatformError(f"MTurk cannot show {destination!r}.", code="UnsupportedDestination")
+
+
+def html_question(body: str) -> str:
+    """Wrap a form body in an MTurk HTMLQuestion that submits to wherever MTurk says."""
+    return _HTML_QUESTION.format(body=body.replace("]]>", "]]&gt;"))
+
+
+def external_question(url: str, frame_height: int = 0) -> str:
+    """An MTurk ExternalQuestion showing `url` in the worker's frame."""
+    return (
+        '<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
+        '2006-07-14/ExternalQuestion.xsd">'
+        f"<ExternalURL>{html.escape(url)}</ExternalURL><FrameHeight>{frame_height}</FrameHeight>"
+        "</ExternalQuestion>"
+    )
+
+
 # --- translation helpers --------------------------------------------------------------------
 def _snake(operation: str) -> str:
     return re.sub(
@@ -465,3 +532,52 @@ def parse_answers(answer_xml: str) -> dict[str, str]:
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+# --- the MTurk platform: clients per account, environments, fees ----------------------------------
+def emulator_url() -> str:
+    """Where the local Mechanical Turk answers: MTURK_ENDPOINT when it is a URL, else the default."""
+    endpoint = settings.MTURK_ENDPOINT
+    if endpoint.startswith(("http://", "https://")):
+        return endpoint
+    if not settings.EMULATOR_ENABLED:
+        raise ImproperlyConfigured("The local Mechanical Turk is not enabled (MTURK_ENDPOINT).")
+    return settings.MTURK_EMULATOR_URL
+
+
+def connect(account: PlatformAccount) -> MTurk:
+    """The MTurk client for a researcher's account, with that account's own credentials."""
+    return _client(
+        account.environment,
+        account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,
+        account.secret_access_key or settings.MTURK_DEFAULT_SECRET_ACCESS_KEY,
+        emulator_url() if account.environment == "emulator" else None,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _client(environment: str, access_key_id: str, secret_access_key: str, endpoint_url: str | None) -> MTurk:
+    """Clients are kept per endpoint and credentials: making a boto3 client costs far more than
+    a call, and a client is safe to share between threads."""
+    return MTurk(
+        environment=environment,
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
+        endpoint_url=endpoint_url,
+    )
+
+
+MTURK = register(
+    PlatformType(
+        key="mturk",
+        label="Amazon Mechanical Turk",
+        client_class=MTurk,
+        connect=connect,
+        environments=(
+            Environment("sandbox", "MTurk sandbox (no money moves)"),
+            Environment("live", "MTurk live site (real money)", real_money=True),
+            Environment("emulator", "Local Mechanical Turk (development)", local=True),
+        ),
+        fees=MTURK_FEES,
+    )
+)

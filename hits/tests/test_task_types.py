@@ -17,7 +17,7 @@ def test_categorical_agrees_on_the_same_choice_and_refuses_unknown_ones():
     assert not task.assignments_agree(answers(answer="cat"), answers(answer="dog"))
     assert task.answer_is_valid(answers(answer="dog"), 2)
     assert not task.answer_is_valid(answers(answer="horse"), 2)
-    question = task.html_question({"text": "Look at <this>"})
+    question = task.html_form({"text": "Look at <this>"}).body
     assert 'value="cat"' in question and "Look at &lt;this&gt;" in question
     assert 'name="confused"' in question and 'name="comments"' in question
 
