@@ -6,23 +6,80 @@ the environments offered are the platform's own, under its labels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from crowdhr.admin_tools import OwnedAdmin
 from crowdhr.errors import Refusal
 from crowdhr.secrets import keep_blank_secrets
-from platforms.base import PlatformError
+from platforms.base import Capability, PlatformError
 from platforms.models import PlatformAccount
 from platforms.registry import platform_type, platform_types
 
 #: what an admin action shows as a message instead of a traceback: refusals and platform errors
 REFUSALS: tuple[type[Exception], ...] = (Refusal, PlatformError)
+
+
+# --- offering only what the platform can do ----------------------------------------------------
+def platform_supports(platform: str, capability: Capability | None) -> bool:
+    """Can the platform with this key do it? (No capability needed: yes; unknown platform: no.)"""
+    if capability is None:
+        return True
+    try:
+        return platform_type(platform).supports(capability)
+    except PlatformError:
+        return False
+
+
+def researcher_can(request: HttpRequest, capability: Capability | None) -> bool:
+    """Does any of the researcher's accounts sit on a platform that can do it?"""
+    platforms = PlatformAccount.objects.visible_to(request.user).values_list("platform", flat=True)
+    return any(platform_supports(key, capability) for key in set(platforms))
+
+
+class CapabilityGatedAdmin(admin.ModelAdmin):
+    """Offers an action or object button only where the platform can do what it needs.
+
+    `capability_needs` maps action names (change list) and object button names to a Capability.
+    An action is listed when any of the researcher's accounts can do it (each object's platform
+    still refuses what it cannot do); a button is shown, and runs, only when the object's own
+    platform (`platform_of`) can. Put this mixin before ObjectButtonsAdmin.
+    """
+
+    capability_needs: Mapping[str, Capability] = {}
+
+    def platform_of(self, obj: models.Model) -> str:
+        """The platform key the object lives on."""
+        raise NotImplementedError
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        return {
+            name: action
+            for name, action in actions.items()
+            if researcher_can(request, self.capability_needs.get(name))
+        }
+
+    def get_object_buttons(self, request: HttpRequest, obj: models.Model) -> list[Any]:
+        buttons = super().get_object_buttons(request, obj)  # type: ignore[misc]
+        platform = self.platform_of(obj)
+        return [b for b in buttons if platform_supports(platform, self.capability_needs.get(b.name))]
+
+    def object_button_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        need = self.capability_needs.get(name)
+        if need is not None:
+            obj = self.get_scoped_object(request, object_id)  # type: ignore[attr-defined]
+            if not platform_supports(self.platform_of(obj), need):
+                raise PermissionDenied(f"{obj}'s platform has no {need.value}.")
+        return super().object_button_view(request, object_id, name)  # type: ignore[misc]
 
 
 def environment_badge(environment: str) -> str:
@@ -53,8 +110,22 @@ class PlatformAccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         platform = self.instance.platform if self.instance.pk else None
         self.fields["environment"].choices = environment_choices(platform)
+        self._label_credentials(platform)
         if "platform" in self.fields:
             self.fields["platform"].required = False  # blank: the default platform
+
+    def _label_credentials(self, platform: str | None) -> None:
+        """Each platform's words for the two credential fields ("API token" on Prolific)."""
+        if platform:
+            key_label, secret_label = platform_type(platform).credential_labels
+            self.fields["access_key_id"].label = key_label
+            self.fields["secret_access_key"].label = secret_label
+            return
+        words = "; ".join(
+            f"{kind.label}: {kind.credential_labels[0]} / {kind.credential_labels[1]}"
+            for kind in platform_types()
+        )
+        self.fields["secret_access_key"].help_text = f"What the two credential fields hold: {words}."
 
     def clean_platform(self) -> str:
         return self.cleaned_data.get("platform") or PlatformAccount._meta.get_field("platform").default

@@ -32,7 +32,8 @@ from hits.models import HIT, Assignment, Outsourcer
 from hits.review.decide import consensus_groups
 from hits.selectors import hit_worker_site_url, hits_with_progress, undecided_cost, undecided_count
 from hits.task_types import get_task_type
-from platforms.admin import REFUSALS, environment_badge
+from platforms import Capability
+from platforms.admin import REFUSALS, CapabilityGatedAdmin, environment_badge
 from platforms.fees import MICRO_BATCH_LIMIT, assignment_cost
 
 
@@ -151,7 +152,7 @@ unflag_hits = _action("unflag", "Unflag selected HITs for review", unflag_summar
 
 # --- HITs ---------------------------------------------------------------------------------------
 @admin.register(HIT)
-class HITAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
+class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmin):
     list_display = [
         "title",
         "target",
@@ -232,6 +233,15 @@ class HITAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, OwnedAdmi
     flag_button = button_for_action(flag_hits, name="flag_button", label="Flag for review")
     unflag_button = button_for_action(unflag_hits, name="unflag_button", label="Unflag")
     delete_button = button_for_action(delete_hits, name="delete_button", label="Delete")
+    capability_needs = {
+        "reopen_hits": Capability.REOPEN,
+        "reopen_button": Capability.REOPEN,
+        "unexpire_hits": Capability.RESUME,
+        "unexpire_button": Capability.RESUME,
+    }
+
+    def platform_of(self, hit: HIT) -> str:
+        return hit.outsourcer.account.platform
 
     def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
         rows = (

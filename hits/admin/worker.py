@@ -31,7 +31,8 @@ from crowdhr.admin_tools import (
 from hits import exports
 from hits import services as hit_services
 from hits.models import Assignment, Payment
-from platforms.admin import REFUSALS
+from platforms import Capability
+from platforms.admin import REFUSALS, CapabilityGatedAdmin
 from platforms.fees import bonus_fee
 from platforms.models import PlatformAccount
 from workers import scoring, services
@@ -233,7 +234,9 @@ def send_message(modeladmin, request, workers, data):
 
 # --- workers --------------------------------------------------------------------------------------
 @admin.register(Worker)
-class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin):
+class WorkerAdmin(
+    CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.ModelAdmin
+):
     list_display = ["worker_id", "platform", "assignments_done", "approvals", "rejections", "first_seen"]
     list_filter = ["first_seen"]
     search_fields = ["worker_id"]
@@ -258,6 +261,17 @@ class WorkerAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, admin.
     unblock = button_for_action(unblock_workers, name="unblock", label="Unblock")
     bonus = button_for_action(send_bonus, name="bonus", label="Send bonus")
     message = button_for_action(send_message, name="message", label="Send message")
+    capability_needs = {
+        **dict.fromkeys(["ban_workers", "unban_workers", "ban", "unban"], Capability.QUALIFICATIONS),
+        **dict.fromkeys(
+            ["hard_block_workers", "unblock_workers", "hard_block", "unblock"], Capability.HARD_BLOCKS
+        ),
+        **dict.fromkeys(["send_bonus", "bonus"], Capability.BONUSES),
+        **dict.fromkeys(["send_message", "message"], Capability.MESSAGES),
+    }
+
+    def platform_of(self, worker: Worker) -> str:
+        return worker.platform
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Worker]:
         """Only workers who worked on the researcher's HITs, with counts of that work."""
