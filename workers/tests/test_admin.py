@@ -97,6 +97,11 @@ def test_a_bonus_shows_its_cost_and_a_double_click_pays_once(ada, account, two_w
 
 
 def test_messages_keep_mturk_limits(ada, account, two_workers):
+    from hits import payments
+
+    # MTurk delivers messages only to workers whose work the requester has approved or rejected.
+    for assignment in Assignment.objects.all():
+        payments.approve_assignment(assignment, decided_by="test")
     page = worker_action(ada, "send_message", two_workers)
     too_long = confirm_post(ada, page, account=str(account.pk), subject="x" * 201, body="Hello")
     assert "at most 200 characters" in too_long.content.decode()
