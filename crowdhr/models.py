@@ -19,8 +19,12 @@ class AuditEntryQuerySet(models.QuerySet):
             return self
         return self.filter(Q(owner=user) | Q(by=user))
 
-    def about(self, obj: models.Model) -> AuditEntryQuerySet:
-        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+    def about(self, *objects: models.Model) -> AuditEntryQuerySet:
+        """The entries about any of `objects`."""
+        about = Q(pk__in=[])
+        for obj in objects:
+            about |= Q(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+        return self.filter(about)
 
 
 class AuditEntry(models.Model):

@@ -2,7 +2,8 @@
 decisions by a person, review flags, and response-time statistics.
 
 Admin actions, views, tasks and commands call these; only these (and review/payments) call
-the platform. Every function takes keyword arguments and says who acted (`by`).
+the platform. Every function takes keyword arguments and says who acted (`by`: the User, or
+None for the system), and records it in the audit trail (`crowdhr.audit`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from crowdhr import audit
+from crowdhr.audit import User
+from crowdhr.errors import Refusal
 from hits import payments
+
+# Flagging has one home, `hits.flags` (the review uses it too); re-exported with the other services.
+from hits.flags import outsourcer_flag as outsourcer_flag
+from hits.flags import outsourcer_unflag as outsourcer_unflag
 from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
@@ -36,8 +44,8 @@ from workers.models import Worker
 from workers.scoring import quality_requirement
 
 
-class ServiceError(Exception):
-    """A request a researcher made that cannot be done; the message says why, in their words."""
+class ServiceError(Refusal):
+    """A request a researcher made about outsourced work that cannot be done (a `Refusal`)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ def outsourcer_create(
     task_config: dict[str, Any] | None = None,
     experiment=None,
     force: bool = False,
-    by: str = "",
+    by: User | None = None,
     destination: Destination | None = None,
     batch_sizes: Sequence[int] | None = None,
 ) -> Outsourcer:
@@ -82,7 +90,7 @@ def outsourcer_create(
     if settings.agreements_required > settings.assignments_required and task.decides_by == "consensus":
         raise ServiceError("Agreements required cannot exceed the assignments asked for.")
     if force:
-        outsourcers_close_for_target(owner=owner, target=target, by=by or "forced import")
+        outsourcers_close_for_target(owner=owner, target=target, by=by)
     elif Outsourcer.objects.filter(owner=owner, target=target, active=True).exists():
         raise ServiceError(
             f"An open Outsourcer for {target!r} exists already; use a forced import to replace it."
@@ -97,6 +105,7 @@ def outsourcer_create(
         inputs=inputs,
     )
     hits_create(outsourcer=outsourcer, settings=settings, destination=destination, batch_sizes=batch_sizes)
+    audit.record(by=by, action="create", obj=outsourcer, task_type=task_type)
     return outsourcer
 
 
@@ -228,9 +237,19 @@ def _require_active(outsourcer: Outsourcer, action: str) -> None:
         raise ServiceError(f"Cannot {action} {outsourcer}: it is deactivated (kept for history only).")
 
 
-def outsourcer_expire(*, outsourcer: Outsourcer, by: str = "") -> int:
+def outsourcer_expire(*, outsourcer: Outsourcer, by: User | None) -> int:
     """Pause: no new workers can accept; submitted work is still reviewed. Returns HITs expired."""
     _require_active(outsourcer, "expire")
+    expired = expire_live_hits(outsourcer)
+    audit.record(by=by, action="expire", obj=outsourcer, hits=expired)
+    return expired
+
+
+def expire_live_hits(outsourcer: Outsourcer) -> int:
+    """Expire every live HIT of the Outsourcer on the platform now; returns how many expired.
+
+    The one place HITs are expired (pause, delete, an answer entered by hand, a study's expiry).
+    """
     platform = platform_for(outsourcer.account)
     expired = 0
     for hit in _live_hits(outsourcer).filter(expired=False):
@@ -240,7 +259,7 @@ def outsourcer_expire(*, outsourcer: Outsourcer, by: str = "") -> int:
     return expired
 
 
-def outsourcer_unexpire(*, outsourcer: Outsourcer, by: str = "") -> int:
+def outsourcer_unexpire(*, outsourcer: Outsourcer, by: User | None) -> int:
     """Resume a paused Outsourcer: its HITs take workers again for their lifetime."""
     _require_active(outsourcer, "unexpire")
     platform = platform_for(outsourcer.account)
@@ -250,23 +269,22 @@ def outsourcer_unexpire(*, outsourcer: Outsourcer, by: str = "") -> int:
         platform.update_expiration(hit.hit_id, until)
         HIT.objects.filter(pk=hit.pk).update(expired=False, expiration=until)
         resumed += 1
+    audit.record(by=by, action="unexpire", obj=outsourcer, hits=resumed)
     return resumed
 
 
-def outsourcer_delete(*, outsourcer: Outsourcer, by: str = "") -> Outsourcer:
+def outsourcer_delete(*, outsourcer: Outsourcer, by: User | None) -> Outsourcer:
     """Gone as far as crowdhr is concerned: HITs expired, Outsourcer deactivated, records kept."""
-    platform = platform_for(outsourcer.account)
-    for hit in _live_hits(outsourcer).filter(expired=False):
-        platform.expire_hit(hit.hit_id)
-    now = timezone.now()
-    outsourcer.hits.filter(expired=False).update(expired=True, expiration=now)
+    expired = expire_live_hits(outsourcer)
+    outsourcer.hits.filter(expired=False).update(expired=True, expiration=timezone.now())
     outsourcer.hits.update(active=False)
     Outsourcer.objects.filter(pk=outsourcer.pk).update(active=False)
     outsourcer.refresh_from_db()
+    audit.record(by=by, action="delete", obj=outsourcer, hits=expired)
     return outsourcer
 
 
-def outsourcer_reopen(*, outsourcer: Outsourcer, by: str = "") -> HIT:
+def outsourcer_reopen(*, outsourcer: Outsourcer, by: User | None) -> HIT:
     """Ask `assignments_required` more workers. Only their answers count toward the next agreement;
     undecided older ones are judged against it. Returns the HIT that takes them.
 
@@ -304,6 +322,7 @@ def outsourcer_reopen(*, outsourcer: Outsourcer, by: str = "") -> HIT:
             active=True,
         )
         hit.refresh_from_db()
+        audit.record(by=by, action="reopen", obj=outsourcer, hit=hit.hit_id, assignments=extra)
         return hit
     settings = _settings_of(hit, outsourcer)
     (new_hit,) = hits_create(
@@ -315,6 +334,7 @@ def outsourcer_reopen(*, outsourcer: Outsourcer, by: str = "") -> HIT:
     )
     HIT.objects.filter(pk=new_hit.pk).update(last_reopen_time=now, reopen_count=hit.reopen_count + 1)
     new_hit.refresh_from_db()
+    audit.record(by=by, action="reopen", obj=outsourcer, hit=new_hit.hit_id, assignments=extra)
     return new_hit
 
 
@@ -334,7 +354,7 @@ def _settings_of(hit: HIT, outsourcer: Outsourcer) -> HitSettings:
     )
 
 
-def outsourcers_close_for_target(*, owner, target: str, by: str) -> int:
+def outsourcers_close_for_target(*, owner, target: str, by: User | None) -> int:
     """Forced import: deactivate the open Outsourcers for a target, expire their HITs, and
     approve every undecided assignment they have. Returns how many were closed."""
 
@@ -346,7 +366,7 @@ def outsourcers_close_for_target(*, owner, target: str, by: str) -> int:
         for assignment in (
             Assignment.objects.undecided().filter(hit__outsourcer=outsourcer).select_related("hit")
         ):
-            payments.approve_assignment(assignment, decided_by=f"forced import by {by}")
+            payments.approve_assignment(assignment, decided_by=f"forced import ({audit.label(by)})")
         closed += 1
     return closed
 
@@ -369,34 +389,36 @@ def outsourcer_save_answer(*, outsourcer: Outsourcer, answer: dict[str, Any], so
     return outsourcer
 
 
-def outsourcer_input_data(*, outsourcer: Outsourcer, answer: dict[str, Any], by: str) -> Outsourcer:
+def outsourcer_input_data(*, outsourcer: Outsourcer, answer: dict[str, Any], by: User | None) -> Outsourcer:
     """A person enters the answer by hand: saved, Outsourcer deactivated, HITs expired."""
-    platform = platform_for(outsourcer.account)
-    for hit in _live_hits(outsourcer).filter(expired=False):
-        platform.expire_hit(hit.hit_id)
-        HIT.objects.filter(pk=hit.pk).update(expired=True, expiration=timezone.now())
-    return outsourcer_save_answer(outsourcer=outsourcer, answer=answer, source=f"entered by {by}")
+    expire_live_hits(outsourcer)
+    audit.record(by=by, action="input data", obj=outsourcer, answer=answer)
+    return outsourcer_save_answer(outsourcer=outsourcer, answer=answer, source=f"entered ({audit.label(by)})")
 
 
-def assignment_save_as_data(*, assignment: Assignment, by: str) -> Outsourcer:
+def assignment_save_as_data(*, assignment: Assignment, by: User | None) -> Outsourcer:
     """Save one worker's answer as the Outsourcer's data (the person judged it right)."""
     outsourcer = assignment.hit.outsourcer
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
     assignment_dict = task.create_assignment_dict(assignment)
     task.process_answer(assignment_dict)
+    audit.record(by=by, action="save as data", obj=assignment, outsourcer=str(outsourcer))
     return outsourcer_save_answer(
         outsourcer=outsourcer,
         answer=task.answer_of(assignment_dict),
-        source=f"assignment {assignment.assignment_id} chosen by {by}",
+        source=f"assignment {assignment.assignment_id} chosen ({audit.label(by)})",
     )
 
 
-def assignment_approve(*, assignment: Assignment, feedback: str = "", by: str) -> bool:
+def assignment_approve(*, assignment: Assignment, feedback: str = "", by: User | None) -> bool:
     """A person approves one assignment (pays the reward). False when it was decided already."""
-    return payments.approve_assignment(assignment, feedback=feedback, decided_by=f"person: {by}")
+    approved = payments.approve_assignment(assignment, feedback=feedback, decided_by=audit.label(by))
+    if approved:
+        audit.record(by=by, action="approve", obj=assignment, feedback=feedback)
+    return approved
 
 
-def assignment_reject(*, assignment: Assignment, feedback: str = "", by: str) -> bool:
+def assignment_reject(*, assignment: Assignment, feedback: str = "", by: User | None) -> bool:
     """A person rejects one assignment. Without feedback the worker is told the agreed answer when known."""
     if not feedback:
         outsourcer = assignment.hit.outsourcer
@@ -405,24 +427,17 @@ def assignment_reject(*, assignment: Assignment, feedback: str = "", by: str) ->
         feedback = task.create_feedback_message(
             task.create_assignment_dict(assignment), answer=answer, reject=True
         )
-    return payments.reject_assignment(assignment, feedback=feedback, decided_by=f"person: {by}")
+    rejected = payments.reject_assignment(assignment, feedback=feedback, decided_by=audit.label(by))
+    if rejected:
+        audit.record(by=by, action="reject", obj=assignment, feedback=feedback)
+    return rejected
 
 
-def hit_decide_all(*, hit: HIT, approve: bool, feedback: str = "", by: str) -> int:
+def hit_decide_all(*, hit: HIT, approve: bool, feedback: str = "", by: User | None) -> int:
     """Approve (or reject with one feedback text) every undecided assignment of a HIT."""
     decide = assignment_approve if approve else assignment_reject
     undecided = Assignment.objects.undecided().filter(hit=hit).select_related("hit__outsourcer", "worker")
     return sum(decide(assignment=a, feedback=feedback, by=by) for a in undecided)
-
-
-# --- review flags --------------------------------------------------------------------------------
-def outsourcer_flag(*, outsourcer: Outsourcer, problem: str, by: str = "") -> None:
-    """Mark for human review: the review worker skips it, workers can still submit."""
-    Outsourcer.objects.filter(pk=outsourcer.pk).update(needs_review=True, problem=problem)
-
-
-def outsourcer_unflag(*, outsourcer: Outsourcer, by: str = "") -> None:
-    Outsourcer.objects.filter(pk=outsourcer.pk).update(needs_review=False, problem="")
 
 
 # --- statistics ----------------------------------------------------------------------------------
@@ -459,7 +474,7 @@ def response_time_statistics(hits: Iterable[HIT] | QuerySet[HIT]) -> ResponseTim
 
 # --- bonuses a person sends -------------------------------------------------------------------
 def worker_bonus(
-    *, account: PlatformAccount, worker: Worker, amount: Decimal, reason: str, key: str, by: str
+    *, account: PlatformAccount, worker: Worker, amount: Decimal, reason: str, key: str, by: User | None
 ) -> Payment:
     """Pay a bonus for the worker's latest assignment on this account, once per `key`."""
     assignment = (
@@ -471,8 +486,14 @@ def worker_bonus(
     if assignment is None:
         raise ServiceError(f"{worker} has no assignment on {account.name} to pay a bonus for.")
     try:
-        return payments.pay_bonus(
-            assignment=assignment, amount=amount, reason=reason, key=f"{key}:{worker.pk}", triggered_by=by
+        payment = payments.pay_bonus(
+            assignment=assignment,
+            amount=amount,
+            reason=reason,
+            key=f"{key}:{worker.pk}",
+            triggered_by=audit.label(by),
         )
     except ValueError as error:
         raise ServiceError(str(error)) from error
+    audit.record(by=by, action="bonus", obj=worker, amount=amount, reason=reason, payment=payment.pk)
+    return payment

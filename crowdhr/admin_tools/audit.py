@@ -8,6 +8,7 @@ so another researcher's object answers 404.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 
@@ -16,6 +17,10 @@ from crowdhr.models import AuditEntry
 
 class AuditHistoryAdmin(admin.ModelAdmin):
     """A ModelAdmin whose History page lists the object's audit entries, newest first."""
+
+    def audited_objects(self, obj: models.Model) -> list[models.Model]:
+        """Whose entries the page shows: the object's own (a HIT adds its Outsourcer's)."""
+        return [obj]
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
         obj = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
@@ -27,7 +32,7 @@ class AuditHistoryAdmin(admin.ModelAdmin):
             "subtitle": None,
             "object": obj,
             "opts": self.model._meta,
-            "entries": AuditEntry.objects.about(obj).select_related("by")[:500],
+            "entries": AuditEntry.objects.about(*self.audited_objects(obj)).select_related("by")[:500],
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/crowdhr/audit_history.html", context)

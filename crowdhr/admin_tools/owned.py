@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 
+from crowdhr import audit
 from crowdhr.admin_tools.audit import AuditHistoryAdmin
 
 
@@ -116,6 +117,9 @@ class OwnedAdmin(admin.ModelAdmin):
         if _has_owner_field(self.model) and not getattr(obj, "owner_id", None):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+        audit.record(
+            by=request.user, action="change" if change else "add", obj=obj, fields=list(form.changed_data)
+        )
 
 
 class HistoryAdmin(AuditHistoryAdmin):

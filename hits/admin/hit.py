@@ -243,6 +243,9 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
     def platform_of(self, hit: HIT) -> str:
         return hit.outsourcer.account.platform
 
+    def audited_objects(self, hit: HIT) -> list[Any]:
+        return [hit, hit.outsourcer]  # HIT actions act on (and record) the Outsourcer
+
     def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
         rows = (
             super()
