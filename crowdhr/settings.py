@@ -192,6 +192,12 @@ if EMULATOR_ENABLED:
 MTURK_EMULATOR_ALLOW_PLAIN_HTTP_LOCALHOST = EMULATOR_ENABLED
 MTURK_DEFAULT_ACCESS_KEY_ID = env.text("AWS_ACCESS_KEY_ID")
 MTURK_DEFAULT_SECRET_ACCESS_KEY = env.text("AWS_SECRET_ACCESS_KEY")
+# Prolific: live accounts spend real money only where PROLIFIC_LIVE is set; the local Prolific
+# (the twin under /emulator/prolific/) only where the emulators are enabled.
+PROLIFIC_LIVE = env.flag("PROLIFIC_LIVE")
+PROLIFIC_EMULATOR_URL = env.text(
+    "PROLIFIC_EMULATOR_URL", "http://127.0.0.1:8000/emulator/prolific/api/v1/"
+)
 # HITs one review cycle works on at once (each mostly waits for the platform).
 REVIEW_THREADS = 4
 SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import mturk  # noqa: F401 (registers "mturk")
+from . import mturk, prolific  # noqa: F401 (register "mturk" and "prolific")
 from .base import (
     Capability,
     Destination,

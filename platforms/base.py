@@ -66,6 +66,8 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.REOPEN: ("add_assignments",),
     Capability.RESUME: ("update_expiration",),
 }
+#: what Capability.BONUSES needs instead on a platform whose bonuses are paid in two steps
+TWO_STEP_BONUS_METHODS = ("setup_bonus", "pay_bonus_setup", "bonus_was_paid", "list_bonus_payments")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,9 @@ class WorkSpec:
     keywords: str = ""
     requirements: Sequence[QualificationRequirement] = ()
     annotation: str = ""  # crowdhr's own note on the work (which Outsourcer, which batch)
+    #: how long the work takes a worker, when known; platforms that pay by the hour need it
+    #: (Prolific checks its minimum hourly pay on this); None: the platform derives it
+    estimated_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,9 @@ class PlatformHit:
     expiration: datetime
     review_status: str = "NotReviewed"
     requester_annotation: str = ""
+    #: the code a worker hands back to say the work is done, where the platform has one
+    #: (Prolific: the study's COMPLETED code; see `Platform.completion_url`)
+    completion_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,7 +193,7 @@ class BonusPayment:
     assignment_id: str
     amount: Decimal
     reason: str
-    grant_time: datetime
+    grant_time: datetime | None  # None where the platform does not say when (Prolific)
 
 
 class Platform(abc.ABC):
@@ -200,11 +208,17 @@ class Platform(abc.ABC):
     name: str = ""
     #: what this platform can do beyond the abstract methods
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: Capability.BONUSES in two steps (`setup_bonus`, then `pay_bonus_setup`) because paying is
+    #: not idempotent on this platform (Prolific); False: one idempotent `send_bonus` (MTurk)
+    bonus_needs_setup: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         for capability in cls.capabilities:
-            for method in CAPABILITY_METHODS.get(capability, ()):
+            methods = CAPABILITY_METHODS.get(capability, ())
+            if capability is Capability.BONUSES and cls.bonus_needs_setup:
+                methods = TWO_STEP_BONUS_METHODS
+            for method in methods:
                 if getattr(cls, method) is getattr(Platform, method):
                     raise TypeError(f"{cls.__name__} declares {capability} but does not implement {method}")
 
@@ -251,6 +265,12 @@ class Platform(abc.ABC):
     def delete_hit(self, hit_id: str) -> None:
         """Dispose of an expired HIT whose assignments are all decided."""
 
+    def completion_url(self, hit: PlatformHit) -> str:
+        """Where crowdhr's done page sends a worker to hand the work in on the platform
+        (Prolific's completion URL with the study's code); "" when the platform has none (MTurk:
+        the worker's page posts to the platform's submit URL instead)."""
+        return ""
+
     def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
         """Where a worker (or the researcher) sees this HIT (or, without one, this kind of HIT)
         on the platform's worker site; "" when the platform has no such page."""
@@ -281,10 +301,38 @@ class Platform(abc.ABC):
         self, *, worker_id: str, assignment_id: str, amount: Decimal, reason: str, unique_request_token: str
     ) -> None:
         """Capability.BONUSES: pay a bonus. A repeated token is success: paid the first time."""
+        if self.bonus_needs_setup:
+            raise PlatformError(
+                f"{self.name or type(self).__name__} pays bonuses in two steps (setup_bonus, then "
+                "pay_bonus_setup through the ledger), never in one unguarded call.",
+                code="TwoStepBonus",
+                permanent=True,
+            )
         self.refuse(Capability.BONUSES)
 
     def list_bonus_payments(self, *, hit_id: str = "", assignment_id: str = "") -> list[BonusPayment]:
         """Capability.BONUSES: the bonuses paid for a HIT or for one assignment."""
+        self.refuse(Capability.BONUSES)
+
+    # Two-step bonuses (`bonus_needs_setup`): the ledger records the reference `setup_bonus`
+    # returns BEFORE it calls `pay_bonus_setup`, and after a pay whose outcome it does not know
+    # it asks `bonus_was_paid` instead of paying again (hits.payments).
+    def setup_bonus(
+        self, *, worker_id: str, assignment_id: str, hit_id: str, amount: Decimal, reason: str
+    ) -> str:
+        """Prepare a bonus to the worker who did the assignment; pays nothing. Returns the
+        platform's reference for it. A worker who did not do the assignment is refused."""
+        self.refuse(Capability.BONUSES)
+
+    def pay_bonus_setup(self, reference: str) -> None:
+        """Pay a prepared bonus. NOT idempotent: every call pays again."""
+        self.refuse(Capability.BONUSES)
+
+    def bonus_was_paid(
+        self, reference: str, *, worker_id: str, assignment_id: str, amount: Decimal, known_paid: int
+    ) -> bool | None:
+        """After a pay whose outcome is unknown: does the platform show more than `known_paid`
+        bonuses of `amount` to this worker for this assignment? None: it cannot tell yet."""
         self.refuse(Capability.BONUSES)
 
     @abc.abstractmethod

@@ -32,8 +32,11 @@ class Environment:
 
     key: str
     label: str
-    real_money: bool = False  # only where the installation says MTURK_ENDPOINT=live
+    real_money: bool = False  # only where the installation says so (see `live_setting`)
     local: bool = False  # the platform's local twin, for development and tests
+    #: the boolean setting that lets real-money accounts of this platform work
+    #: ("" = MTurk's rule, MTURK_ENDPOINT=live)
+    live_setting: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class PlatformType:
     connect: Callable[[PlatformAccount], Platform]  # the client for an account (cache it: clients are dear)
     environments: tuple[Environment, ...]
     fees: FeeRules
+    #: what the account's two credential fields mean on this platform (admin labels):
+    #: PlatformAccount.access_key_id, PlatformAccount.secret_access_key (encrypted, write-only)
+    credential_labels: tuple[str, str] = ("Access key id", "Secret access key")
 
     def __post_init__(self) -> None:
         micro = Capability.MICRO_BATCHES in self.capabilities
@@ -113,7 +119,17 @@ def platform_choices() -> list[tuple[str, str]]:
 
 
 def check_environment_allowed(environment: Environment) -> None:
-    """Real money only where the installation says so: live accounts need MTURK_ENDPOINT=live."""
+    """Real money only where the installation says so: live accounts need MTURK_ENDPOINT=live,
+    or the environment's own `live_setting` (PROLIFIC_LIVE)."""
+    if environment.real_money and environment.live_setting:
+        if not getattr(settings, environment.live_setting, False):
+            raise PlatformError(
+                f"This installation does not spend real money: set {environment.live_setting}=1 "
+                "to use live accounts.",
+                code="LiveNotAllowed",
+                permanent=True,
+            )
+        return
     if environment.real_money and settings.MTURK_ENDPOINT != "live":
         raise PlatformError(
             "This installation does not spend real money: set MTURK_ENDPOINT=live to use live accounts.",
