@@ -14,6 +14,7 @@ from crowdhr.audit import User
 from hits.models import Outsourcer
 from hits.services import HitSettings, ServiceError, outsourcer_create
 from hits.task_types import get_task_type
+from platforms import Capability, supports
 
 MAX_ITEMS = 10_000
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -103,7 +104,10 @@ def batch_hit_settings(experiment) -> HitSettings:
         assignments_required=experiment.assignments_required,
         agreements_required=experiment.agreements_required,
         qualification_requirements=tuple(experiment.qualification_requirements),
-        quality_threshold=experiment.quality_threshold,
+        # A Quality Score requirement needs qualifications (MTurk); Prolific has none.
+        quality_threshold=(
+            experiment.quality_threshold if supports(experiment.account, Capability.QUALIFICATIONS) else None
+        ),
     )
 
 

@@ -105,6 +105,11 @@ class Experiment(models.Model):
         default="We could not find a finished session of yours in this study.",
         help_text="What a rejected worker reads.",
     )
+    items_per_participant = models.PositiveIntegerField(
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text="Batches on a platform without HTML forms (Prolific): items one participant answers.",
+    )
     pay_bonuses_automatically = models.BooleanField(
         default=True, help_text="Pay each worker's oTree payoff as a bonus when the assignment is approved."
     )
@@ -194,3 +199,70 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant.worker_id} at {self.landed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class HostedAnswer(models.Model):
+    """One item of a batch that one participant answers on crowdhr's own question pages.
+
+    Batches on a platform without HTML forms (Prolific) are one study: each participant is allotted
+    a set of items on landing (never the same item twice), answers them one page each, and review
+    turns each answer into an Assignment on the item's Outsourcer (`assignment`), so consensus
+    decides items exactly as on MTurk. `session_id` is the platform's id of the participant's
+    attempt (Prolific's SESSION_ID, the submission).
+    """
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="hosted_answers")
+    outsourcer = models.ForeignKey("hits.Outsourcer", on_delete=models.PROTECT, related_name="hosted_answers")
+    worker_id = models.CharField(max_length=64)
+    session_id = models.CharField(max_length=64, db_index=True)
+    study_id = models.CharField(max_length=64)
+    position = models.PositiveIntegerField(help_text="The item's place in the participant's set.")
+    answers = models.JSONField(null=True, blank=True)
+    allotted_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    assignment = models.OneToOneField(
+        "hits.Assignment", null=True, blank=True, on_delete=models.PROTECT, related_name="hosted_answer"
+    )
+
+    class Meta:
+        ordering = ["session_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outsourcer", "worker_id"], name="one_answer_per_item_and_worker"
+            ),
+            models.UniqueConstraint(fields=["session_id", "position"], name="one_item_per_place_in_set"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} on {self.outsourcer_id}"
+
+
+class PlatformHooks(models.Model):
+    """Hooks a platform account sends to crowdhr: where, and the secret that signs them (encrypted)."""
+
+    account = models.OneToOneField(
+        "platforms.PlatformAccount", on_delete=models.CASCADE, related_name="hooks"
+    )
+    secret = EncryptedTextField()
+    target_url = models.URLField(max_length=500)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "platform hooks"
+        verbose_name_plural = "platform hooks"
+
+    def __str__(self) -> str:
+        return f"hooks of {self.account}"
+
+
+class ReceivedHook(models.Model):
+    """A hook delivery crowdhr accepted, kept for the freshness window so a replay is refused."""
+
+    account = models.ForeignKey("platforms.PlatformAccount", on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=128, unique=True)
+    event_type = models.CharField(max_length=100)
+    resource_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.resource_id}"

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -31,8 +32,7 @@ from hits import payments
 from hits import services as hit_services
 from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.services import HitSettings, ServiceError
-from platforms import PlatformError, platform_for
-from platforms.fees import bonus_fee, micro_batches, posting_fees
+from platforms import Capability, Platform, PlatformError, fees_for, platform_for, supports
 from workers.models import Message, Worker
 from workers.services import WorkerServiceError, workers_message
 
@@ -100,6 +100,12 @@ class PublishCost:
     reward: Decimal
     rewards: Decimal
     fees: Decimal
+    fee_rate: Decimal = Decimal("0.20")  # the platform's commission on rewards (Prolific: 33.33%)
+
+    @property
+    def fee_percent(self) -> str:
+        """The commission as the researcher reads it: "20%", "33.33%"."""
+        return f"{(self.fee_rate * 100).normalize():f}%"
 
     @property
     def total(self) -> Decimal:
@@ -107,11 +113,17 @@ class PublishCost:
 
 
 def publish_cost(*, experiment: Experiment, assignments: int | None = None) -> PublishCost:
-    """Rewards plus MTurk's fees for posting `assignments` (default: what publishing posts)."""
+    """Rewards plus the platform's fees for posting `assignments` (default: what publishing posts).
+
+    MTurk's fees reward micro-batches of at most 9; Prolific's do not depend on the size of a
+    study, so it is one study with every place (`batches` is then one number).
+    """
     count = experiment.assignments_wanted if assignments is None else assignments
-    batches = micro_batches(count)
+    fees = fees_for(experiment.account)
     reward = Decimal(experiment.reward)
-    return PublishCost(count, batches, reward, reward * count, posting_fees(reward, count))
+    return PublishCost(
+        count, fees.batch_sizes(count), reward, reward * count, fees.posting_fees(reward, count), fees.rate
+    )
 
 
 def experiment_publish(*, experiment: Experiment, by: User | None) -> Outsourcer:
@@ -148,7 +160,7 @@ def experiment_publish(*, experiment: Experiment, by: User | None) -> Outsourcer
             settings=_hit_settings(experiment, experiment.assignments_wanted, requirements),
             experiment=experiment,
             by=by,
-            batch_sizes=micro_batches(experiment.assignments_wanted),
+            batch_sizes=fees_for(experiment.account).batch_sizes(experiment.assignments_wanted),
         )
     finally:
         Experiment.objects.filter(pk=experiment.pk).update(publishing_since=None)
@@ -219,6 +231,8 @@ def _create_otree_session(experiment: Experiment) -> None:
 
 def _study_requirements(experiment: Experiment) -> list[dict[str, Any]]:
     """The researcher's qualification requirements, plus "not a previous participant" if wanted."""
+    if not supports(experiment.account, Capability.QUALIFICATIONS):
+        return []  # Prolific: a participant takes part in a study once; there are no qualifications
     requirements = list(experiment.qualification_requirements or [])
     if experiment.exclude_previous_participants:
         requirements.append(
@@ -286,7 +300,7 @@ def experiment_add_participants(*, experiment: Experiment, count: int, by: User 
     hits = hit_services.hits_create(
         outsourcer=outsourcer,
         settings=_hit_settings(experiment, count, _study_requirements(experiment)),
-        batch_sizes=micro_batches(count),
+        batch_sizes=fees_for(experiment.account).batch_sizes(count),
         first_batch=(last.batch_number + 1) if last else 1,
     )
     if not outsourcer.active:
@@ -441,6 +455,44 @@ def otree_link(experiment: Experiment, participant: Participant) -> str:
     return experiment.otree_session_wide_url + separator + urlencode({"participant_label": participant.label})
 
 
+@dataclass(frozen=True)
+class Completion:
+    """How a participant hands finished work back on a platform whose studies have one completion
+    code (Prolific): the browser goes to `url`, which carries `code`."""
+
+    code: str
+    url: str
+
+
+COMPLETION_CACHE_SECONDS = 3600
+
+
+def _completes_by_url(experiment: Experiment) -> bool:
+    """Whether the account's platform hands work back through a completion URL (it overrides
+    `Platform.completion_url`: Prolific), so MTurk's done pages and reviews cost no extra call."""
+    client_class = experiment.account.platform_type.client_class
+    return client_class.completion_url is not Platform.completion_url
+
+
+def study_completion(experiment: Experiment, hit_id: str) -> Completion | None:
+    """The completion of the study `hit_id` (one platform call, then cached); None on a platform
+    whose workers submit with crowdhr's own per-assignment code (MTurk)."""
+    if not _completes_by_url(experiment):
+        return None
+    key = f"crowdhr-completion:{experiment.account_id}:{hit_id}"
+    found = cache.get(key)
+    if found is None:
+        platform = platform_for(experiment.account)
+        try:
+            hit = platform.get_hit(hit_id)
+        except PlatformError as error:
+            raise ServiceError(f"The platform does not say how to complete {hit_id}: {error}") from error
+        found = (hit.completion_code, platform.completion_url(hit))
+        cache.set(key, found, COMPLETION_CACHE_SECONDS)
+    code, url = found
+    return Completion(code, url) if url else None
+
+
 def participant_confirm_finished(*, participant: Participant) -> bool:
     """Ask oTree whether the worker finished; record the completion time when they did."""
     experiment = participant.experiment
@@ -528,7 +580,9 @@ def participant_after_decision(
 
 def mark_previous_participant(*, experiment: Experiment, worker_id: str) -> None:
     """Give the worker the study's participant qualification (so they cannot accept its HITs again)."""
-    if not experiment.exclude_previous_participants:
+    if not experiment.exclude_previous_participants or not supports(
+        experiment.account, Capability.QUALIFICATIONS
+    ):
         return
     try:
         type_id = previous_participants_qualification(experiment)
@@ -566,7 +620,7 @@ class BonusDue:
 
     @property
     def fee(self) -> Decimal:
-        return bonus_fee(self.amount)
+        return fees_for(self.assignment.hit.outsourcer.account).bonus_fee(self.amount)
 
 
 def bonuses_due(*, experiment: Experiment) -> tuple[list[BonusDue], str]:
@@ -630,10 +684,11 @@ def study_workers(experiment: Experiment) -> list[Worker]:
             "worker__worker_id", flat=True
         )
     )
+    platform = experiment.account.platform
     Worker.objects.bulk_create(
-        [Worker(platform="mturk", worker_id=w) for w in worker_ids], ignore_conflicts=True
+        [Worker(platform=platform, worker_id=w) for w in worker_ids], ignore_conflicts=True
     )
-    return list(Worker.objects.filter(platform="mturk", worker_id__in=worker_ids).order_by("worker_id"))
+    return list(Worker.objects.filter(platform=platform, worker_id__in=worker_ids).order_by("worker_id"))
 
 
 def experiment_message_workers(
@@ -666,7 +721,9 @@ def experiment_schedule_publish(
 ) -> PeriodicTask:
     """Create the beat task that publishes `experiment` at `when` (and repeats, if asked)."""
     kwargs = json.dumps({"experiment_id": experiment.pk, "user_id": by.pk})
-    audit.record(by=by, action="schedule publish", obj=experiment, when=when, repeat_every_hours=repeat_every_hours)
+    audit.record(
+        by=by, action="schedule publish", obj=experiment, when=when, repeat_every_hours=repeat_every_hours
+    )
     name = f"Publish {experiment.name} (#{experiment.pk}) at {when:%Y-%m-%d %H:%M}"
     if repeat_every_hours:
         interval, _ = IntervalSchedule.objects.get_or_create(

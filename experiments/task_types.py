@@ -1,19 +1,28 @@
 """The "otree_study" task type: HITs that send workers into an oTree session, decided by completion.
 
 A submitted assignment is approved when oTree reports the worker's participant (label = worker id)
-as finished and the assignment carries the completion code crowdhr showed on its done page. The
+as finished and the assignment carries the right completion code: on MTurk the code crowdhr showed
+on its done page for this assignment and worker; on Prolific, whose studies have one completion
+code, the study's code (anyone can type a study-wide code, so the oTree finish is what counts). The
 bonus is the participant's `payoff_in_real_world_currency`, paid once per worker and study.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from functools import cached_property
 from typing import Any
 
 from experiments.completion import is_valid_completion_code
 from experiments.models import Experiment
-from experiments.services import OtreeUnavailable, participant_after_decision, study_results
+from experiments.services import (
+    OtreeUnavailable,
+    ServiceError,
+    participant_after_decision,
+    study_completion,
+    study_results,
+)
 from hits.task_types import AssignmentDict, HitContent, Judgement, TaskType, register
 from platforms import ExternalPage, PlatformError
 
@@ -61,12 +70,7 @@ class OtreeStudy(TaskType):
         experiment = self.experiment
         worker_id = assignment_dict["worker_id"]
         participant = self.session.participants.get(worker_id)
-        code_ok = is_valid_completion_code(
-            experiment.pk,
-            assignment_dict["assignment_id"],
-            worker_id,
-            assignment_dict.get(COMPLETION_CODE_FIELD),
-        )
+        code_ok = self.code_is_right(assignment_dict)
         if participant is not None and participant.finished and code_ok:
             return Judgement("approve", feedback=f"Thank you for taking part in {experiment.title}!")
         if participant is None:
@@ -78,6 +82,20 @@ class OtreeStudy(TaskType):
         if experiment.reject_unfinished:
             return Judgement("reject", feedback=experiment.unfinished_feedback, problem=problem)
         return Judgement("review", problem=problem)
+
+    def code_is_right(self, assignment_dict: AssignmentDict) -> bool:
+        """The study's code (Prolific), or crowdhr's code for this assignment and worker (MTurk)."""
+        given = assignment_dict.get(COMPLETION_CODE_FIELD)
+        try:
+            completion = study_completion(self.experiment, assignment_dict["assignment"].hit.hit_id)
+        except ServiceError as error:
+            raise PlatformError(str(error), code="CompletionUnknown", permanent=False) from error
+        if completion is not None:
+            return bool(completion.code) and hmac.compare_digest(completion.code, (given or "").strip())
+        worker_id = assignment_dict["worker_id"]
+        return is_valid_completion_code(
+            self.experiment.pk, assignment_dict["assignment_id"], worker_id, given
+        )
 
     def perform_additional_approval_tasks(self, assignment_dict: AssignmentDict) -> None:
         participant = self.session.participants.get(assignment_dict["worker_id"])

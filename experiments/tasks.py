@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from experiments.hooks import review_for_event
 from experiments.models import Experiment
 from experiments.services import experiment_publish
 
@@ -18,3 +19,10 @@ def publish_experiment_on_schedule(experiment_id: int, user_id: int) -> str:
         return "experiment gone"
     experiment_publish(experiment=experiment, by=user)  # the researcher who scheduled it acts
     return "published"
+
+
+@shared_task(acks_late=True)
+def review_from_hook(account_id: int, event_type: str, resource_id: str) -> dict[str, int] | None:
+    """A platform's hook said work changed: review that HIT now (polling stays the safety net)."""
+    report = review_for_event(account_id=account_id, event_type=event_type, resource_id=resource_id)
+    return None if report is None else report.counts()

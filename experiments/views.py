@@ -60,7 +60,8 @@ def _study(pk: int) -> Experiment:
     experiment = (
         Experiment.objects.filter(pk=pk, kind=Experiment.Kind.OTREE)
         .exclude(otree_session_wide_url="")
-        .only(*STUDY_FIELDS)
+        .select_related("account")
+        .only(*STUDY_FIELDS, "account__platform", "account__environment")
         .first()
     )
     if experiment is None:
@@ -143,9 +144,9 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
     arrival = _arrival(request)
     if arrival.preview:
         return render(request, "experiments/preview.html", {"experiment": experiment})
-    if arrival.platform != "mturk":
+    if arrival.platform != experiment.account.platform:
         raise BadRequest("This study is not posted on that platform.", status=404)
-    submit_base = _submit_base(request, arrival.submit_to)
+    submit_base = _submit_base(request, arrival.submit_to) if arrival.submit_to else ""
     try:
         landed = services.participant_land(
             experiment=experiment,
@@ -227,12 +228,26 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "experiment": experiment,
         "participant": participant,
-        "submit_url": participant.turk_submit_to + "/mturk/externalSubmit",
-        "code": completion_code(experiment.pk, participant.assignment_id, participant.worker_id),
         "submitting_url": reverse("experiments:submitting", args=[pk])
         + f"?participant_label={participant.worker_id}",
+        **_hand_back(experiment, participant),
     }
     return render(request, "experiments/done.html", context)
+
+
+def _hand_back(experiment: Experiment, participant: Participant) -> dict[str, str]:
+    """How the finished worker hands the work back: Prolific's completion URL with the study's
+    code, or MTurk's externalSubmit with crowdhr's code for this assignment."""
+    try:
+        completion = services.study_completion(experiment, participant.hit_id)
+    except services.ServiceError as error:
+        raise BadRequest("The platform does not answer right now. Please reload this page.", 503) from error
+    if completion is not None:
+        return {"completion_url": completion.url, "code": completion.code}
+    return {
+        "submit_url": participant.turk_submit_to + "/mturk/externalSubmit",
+        "code": completion_code(experiment.pk, participant.assignment_id, participant.worker_id),
+    }
 
 
 @csrf_exempt

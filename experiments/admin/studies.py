@@ -30,6 +30,7 @@ from experiments import services
 from experiments.admin.scheduling import schedule_urls
 from experiments.models import Experiment, OtreeSite, Participant
 from hits.models import HIT, Payment
+from platforms import Capability
 from platforms.admin import REFUSALS
 from platforms.fees import posting_cost
 
@@ -209,10 +210,11 @@ def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> S
         money += cost.total
         lines.append(
             f"{experiment}: an oTree session of {experiment.num_participants} participants, "
-            f"{cost.assignments} assignments as HITs of {' + '.join(map(str, cost.batches))} "
-            f"at ${cost.reward} on {experiment.account} (${cost.rewards} rewards + ${cost.fees} MTurk fees)."
+            f"{_places(experiment, cost)} at ${cost.reward} on {experiment.account} (${cost.rewards} "
+            f"rewards + ${cost.fees} fees: {experiment.account.platform_type.label} charges {cost.fee_percent})."
         )
-    warning = "Real money: live MTurk." if experiments.filter(account__environment="live").exists() else ""
+    live = experiments.filter(account__environment="live").exists()
+    warning = "Real money: a live platform account." if live else ""
     return Summary(
         "Publish experiments",
         count,
@@ -222,6 +224,13 @@ def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> S
         warning=warning,
         refuse="" if count else "Nothing to publish.",
     )
+
+
+def _places(experiment: Experiment, cost: services.PublishCost) -> str:
+    """MTurk posts micro-batches of HITs; Prolific one study with every place (its fee is per place)."""
+    if len(cost.batches) == 1 and not experiment.account.supports(Capability.MICRO_BATCHES):
+        return f"one study with {cost.assignments} places"
+    return f"{cost.assignments} assignments as HITs of {' + '.join(map(str, cost.batches))}"
 
 
 def _batch_cost(experiment: Experiment) -> tuple[str, Decimal]:

@@ -1,4 +1,5 @@
-"""Prepare the demo: a researcher account whose login is printed, with the local MTurk and oTree."""
+"""Prepare the demo: a researcher account whose login is printed, with the local Prolific, the local
+MTurk and the local oTree, and one unpublished demo study on each platform (Prolific first)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ DEMO_USERNAME = "researcher"
 DEMO_PASSWORD = "crowdhr-demo"
 DEMO_ACCESS_KEY_ID = "AKIADEMORESEARCHER"
 DEMO_SECRET_ACCESS_KEY = "demo-secret"
+DEMO_PROLIFIC_TOKEN = "demo-prolific-token"
 
 
 class Command(BaseCommand):
@@ -30,14 +32,69 @@ class Command(BaseCommand):
             user.save()
         group: Group = researchers_group()
         user.groups.add(group)
+        prolific_study = demo_prolific_study(user)
         study = demo_otree_study(user)
+        change = "http://127.0.0.1:8000/admin/experiments/experiment/{}/change/"
         self.stdout.write(
             self.style.SUCCESS(
                 f"crowdhr demo: http://127.0.0.1:8000/admin/  login {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
+                "local Prolific (participant view): http://127.0.0.1:8000/emulator/prolific/\n"
+                f"oTree study on Prolific to publish: {change.format(prolific_study.pk)}\n"
                 "local Mechanical Turk (worker view): http://127.0.0.1:8000/emulator/\n"
-                f"oTree study to publish: http://127.0.0.1:8000/admin/experiments/experiment/{study.pk}/change/"
+                f"oTree study on MTurk to publish: {change.format(study.pk)}"
             )
         )
+
+
+def demo_site(user):
+    """The local oTree started next to crowdhr by `make demo` (not asked anything here)."""
+    from experiments.models import OtreeSite
+    from experiments.otree_server import DEMO_OTREE_PORT, DEMO_OTREE_REST_KEY
+
+    site, _ = OtreeSite.objects.get_or_create(
+        owner=user,
+        name="Local oTree (demo)",
+        defaults={"url": f"http://127.0.0.1:{DEMO_OTREE_PORT}", "rest_key": DEMO_OTREE_REST_KEY},
+    )
+    return site
+
+
+def demo_prolific_study(user):
+    """A workspace on the local Prolific (created by name: crowdhr never imports the emulator), the
+    researcher's account for it, and an unpublished oTree study of the effort task on it."""
+    from decimal import Decimal
+
+    from experiments.models import Experiment
+    from platforms.models import PlatformAccount
+
+    if settings.EMULATOR_ENABLED:
+        call_command("prolific_emulator_workspace", "--token", DEMO_PROLIFIC_TOKEN, stdout=StringIO())
+    account, _ = PlatformAccount.objects.get_or_create(
+        owner=user,
+        name="Local Prolific",
+        defaults={
+            "platform": "prolific",
+            "environment": PlatformAccount.Environment.EMULATOR,
+            "secret_access_key": DEMO_PROLIFIC_TOKEN,
+        },
+    )
+    study, _ = Experiment.objects.get_or_create(
+        owner=user,
+        name="Effort study on Prolific (demo)",
+        defaults={
+            "account": account,
+            "kind": Experiment.Kind.OTREE,
+            "title": "A two-minute effort decision",
+            "description": "Decide how much effort to give; you earn a bonus for each unit.",
+            # Prolific refuses studies that pay less than $8 an hour: $1.00 for at most 5 minutes
+            "reward": Decimal("1.00"),
+            "duration_seconds": 300,
+            "otree_site": demo_site(user),
+            "session_config_name": "effort",
+            "num_participants": 3,
+        },
+    )
+    return study
 
 
 def demo_otree_study(user):
@@ -48,15 +105,10 @@ def demo_otree_study(user):
     """
     from decimal import Decimal
 
-    from experiments.models import Experiment, OtreeSite
-    from experiments.otree_server import DEMO_OTREE_PORT, DEMO_OTREE_REST_KEY
+    from experiments.models import Experiment
     from platforms.models import PlatformAccount
 
-    site, _ = OtreeSite.objects.get_or_create(
-        owner=user,
-        name="Local oTree (demo)",
-        defaults={"url": f"http://127.0.0.1:{DEMO_OTREE_PORT}", "rest_key": DEMO_OTREE_REST_KEY},
-    )
+    site = demo_site(user)
     account, _ = PlatformAccount.objects.get_or_create(
         owner=user,
         name="Local Mechanical Turk",
