@@ -232,6 +232,10 @@ class Payment(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(max_length=200, unique=True)
     token = models.CharField(max_length=64, unique=True)
+    #: a two-step bonus's id on the platform (Prolific's bulk bonus), recorded BEFORE paying it
+    platform_reference = models.CharField(max_length=100, blank=True)
+    #: when the last pay call of a two-step bonus went out (written before the call is made)
+    pay_sent_at = models.DateTimeField(null=True, blank=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     reason = models.TextField(blank=True, help_text="What the worker reads: feedback or bonus reason.")

@@ -11,6 +11,22 @@ at any line leaves a state the next cycle finishes:
    transaction; temporary failures go back to `pending`, permanent ones are `failed`.
 
 Workers are paid only to the WorkerId the platform reported for the assignment.
+
+Bonuses on a platform whose pay call is not idempotent (`Platform.bonus_needs_setup`: Prolific,
+where paying a bulk bonus twice pays twice) take two platform steps instead of step 3:
+
+3a. if the row has no `platform_reference`: set the bonus up (this pays nothing) and record its
+    id on the row, committed, BEFORE paying;
+3b. record `pay_sent_at`, committed, then pay once; a refusal (permanent) clears `pay_sent_at`,
+    since nothing was paid.
+
+Whenever a row comes back with `pay_sent_at` set (a time-out, a 5xx, a lost answer, or a process
+killed after 3b began), the outcome is unknown and the ledger NEVER pays blindly: it reads what
+the platform shows (`bonus_was_paid`: on Prolific the submission's `bonus_payments`, matched on
+amount and on how many bonuses of that amount this worker's other ledger rows account for).
+Paid -> done. Not shown -> Prolific pays asynchronously, so a read soon after the pay proves
+nothing: the row waits (back to pending) until BONUS_SETTLE_WINDOW has passed since the last pay
+call, and only a read after that window that still shows nothing lets it pay again.
 """
 
 from __future__ import annotations
@@ -27,8 +43,7 @@ from django.utils import timezone
 from crowdhr import audit
 from crowdhr.audit import User
 from hits.models import Assignment, Payment
-from platforms import Platform, PlatformError, platform_for
-from platforms.fees import assignment_fee, bonus_fee
+from platforms import Platform, PlatformError, fees_for, platform_for
 from workers import scoring
 from workers.models import Achievement
 
@@ -36,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 #: a `sending` row older than this is taken to belong to a worker that died
 SENDING_LEASE = timedelta(minutes=2)
+#: how long after a two-step bonus's pay call an empty read still may mean "not paid yet"
+BONUS_SETTLE_WINDOW = timedelta(minutes=10)
 Decision = Assignment.Decision
 
 
@@ -103,7 +120,7 @@ def bonus_row(
         kind=Payment.Kind.BONUS,
         key=f"bonus:{key}",
         amount=amount,
-        fee=bonus_fee(amount),
+        fee=fees_for(assignment.hit.outsourcer.account).bonus_fee(amount),
         reason=reason,
         triggered_by=triggered_by,
     )
@@ -115,7 +132,9 @@ def _decision_row(assignment: Assignment, *, approved: bool, reason: str, trigge
     hit = assignment.hit
     reward = hit.reward if approved else Decimal("0.00")
     fee = (
-        assignment_fee(hit.reward, hit.max_assignments or hit.assignments_required)
+        fees_for(hit.outsourcer.account).assignment_fee(
+            hit.reward, hit.max_assignments or hit.assignments_required
+        )
         if approved
         else Decimal("0.00")
     )
@@ -226,6 +245,8 @@ def _call_platform(payment: Payment) -> None:
         platform.approve_assignment(assignment_id, feedback=payment.reason)
     elif payment.kind == Payment.Kind.REJECTION:
         platform.reject_assignment(assignment_id, feedback=payment.reason)
+    elif platform.bonus_needs_setup:
+        _pay_two_step_bonus(platform, payment)
     else:
         if payment.attempts > 1 and _bonus_already_granted(platform, payment):
             return
@@ -236,6 +257,68 @@ def _call_platform(payment: Payment) -> None:
             reason=payment.reason,
             unique_request_token=payment.token,
         )
+
+
+def _pay_two_step_bonus(platform: Platform, payment: Payment) -> None:
+    """Set up (reference recorded first), or resolve an unknown pay by reading; then pay once."""
+    worker_id, assignment_id = payment.worker.worker_id, payment.assignment.assignment_id
+    if not payment.platform_reference:
+        reference = platform.setup_bonus(
+            worker_id=worker_id,
+            assignment_id=assignment_id,
+            hit_id=payment.assignment.hit.hit_id,
+            amount=payment.amount,
+            reason=payment.reason,
+        )
+        Payment.objects.filter(pk=payment.pk, platform_reference="").update(platform_reference=reference)
+        payment.refresh_from_db(fields=["platform_reference", "pay_sent_at"])
+    elif payment.pay_sent_at is not None:
+        paid = platform.bonus_was_paid(
+            payment.platform_reference,
+            worker_id=worker_id,
+            assignment_id=assignment_id,
+            amount=payment.amount,
+            known_paid=_known_paid(payment),
+        )
+        if paid:
+            return
+        settled = payment.pay_sent_at + BONUS_SETTLE_WINDOW
+        if paid is None or timezone.now() < settled:
+            raise PlatformError(
+                f"The bonus may have been paid ({payment.platform_reference}): reading the platform "
+                f"again, and paying only if it still shows nothing after {settled:%Y-%m-%d %H:%M} UTC.",
+                code="BonusOutcomeUnknown",
+                permanent=False,
+            )
+    _mark_pay_sent(payment)
+    try:
+        platform.pay_bonus_setup(payment.platform_reference)
+    except PlatformError as error:
+        if error.permanent:  # refused: nothing was paid, a later retry may pay at once
+            Payment.objects.filter(pk=payment.pk).update(pay_sent_at=None)
+        raise
+
+
+def _mark_pay_sent(payment: Payment) -> None:
+    """From here on the bonus may be paid: committed before the pay call goes out."""
+    Payment.objects.filter(pk=payment.pk).update(pay_sent_at=timezone.now())
+
+
+def _known_paid(payment: Payment) -> int:
+    """Bonuses of the same amount for the same assignment that other ledger rows account for:
+    done ones, and earlier rows whose pay is itself unknown (the platform's read shows amounts,
+    not which row paid them; rows of one amount for one worker are interchangeable)."""
+    same = Payment.objects.filter(
+        kind=Payment.Kind.BONUS,
+        account_id=payment.account_id,
+        assignment_id=payment.assignment_id,
+        amount=payment.amount,
+    ).exclude(pk=payment.pk)
+    done = same.filter(status=Payment.Status.DONE).count()
+    unknown = same.filter(pk__lt=payment.pk, pay_sent_at__isnull=False).exclude(
+        status__in=[Payment.Status.DONE, Payment.Status.FAILED]
+    )
+    return done + unknown.count()
 
 
 def _bonus_already_granted(platform: Platform, payment: Payment) -> bool:

@@ -31,12 +31,14 @@ from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
 from platforms import (
+    Capability,
     Destination,
     PlatformError,
     QualificationRequirement,
     WorkSpec,
     fees_for,
     platform_for,
+    supports,
 )
 from platforms.base import dump_destination, load_destination
 from platforms.models import PlatformAccount
@@ -170,7 +172,8 @@ def hit_post(hit: HIT, *, quality_threshold: int | None = 0) -> HIT:
     account = hit.outsourcer.account
     try:
         requirements = [_requirement(raw) for raw in hit.qualification_requirements]
-        if quality_threshold is not None:
+        if quality_threshold is not None and supports(account, Capability.QUALIFICATIONS):
+            # Elsewhere (Prolific) crowdhr keeps the scores itself; a ban is a block there.
             requirements.append(quality_requirement(account, quality_threshold))
         posted = platform_for(account).create_hit(
             WorkSpec(

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from crowdhr import audit
 from crowdhr.audit import User
-from platforms import PlatformError, QualificationRequirement, platform_for
+from platforms import Capability, PlatformError, QualificationRequirement, platform_for
 from platforms.models import PlatformAccount
+from platforms.registry import platform_types
 from workers import achievements
 from workers.models import (
     Achievement,
@@ -265,6 +266,10 @@ def quality_requirement(
 def sync_qualifications(*, account: PlatformAccount | None = None, limit: int = 1000) -> int:
     """Send changed scores to the platform; returns how many were synced. Safe to repeat."""
     rows = WorkerQualification.objects.unsynced().select_related("account", "worker")
+    # Platforms without qualifications (Prolific) have no copy to sync: crowdhr keeps the scores.
+    rows = rows.filter(
+        account__platform__in=[k.key for k in platform_types() if k.supports(Capability.QUALIFICATIONS)]
+    )
     if account is not None:
         rows = rows.filter(account=account)
     synced = 0
