@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from mturk_emulator import faults, lifecycle
+from mturk_emulator import faults, lifecycle, rate_limit
 from mturk_emulator.accounts import SignedRequest, authenticate
 from mturk_emulator.models import Account
 from mturk_emulator.protocol import (
@@ -101,6 +101,7 @@ def requester_api(request: HttpRequest) -> HttpResponse:
             )
         body = _body(request)
         account = _caller(request, body)
+        rate_limit.take(account.access_key_id)
         operation = operation_from_target(request.headers.get("X-Amz-Target", ""))
         params = _params(body)
         validate_input(operation, params)

@@ -9,6 +9,9 @@ Kinds:
 - unavailable  HTTP 503 ServiceUnavailable
 - fault        HTTP 500 ServiceFault
 - lose_answer  the operation is performed and committed, then the client gets a 500
+
+Besides random and scheduled faults, MTurk's request rate limit (`mturk_emulator.rate_limit`) is
+set here too: "rate_limit": {"per_second": 20, "burst": 20} in the JSON (null: unlimited).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from mturk_emulator import rate_limit
 from mturk_emulator.models import FaultSettings, ScheduledFault
 from mturk_emulator.protocol import MTurkError, ServiceFault, ServiceUnavailable, ThrottlingError
 
@@ -76,14 +80,17 @@ def fail_next(operation: str, kind: str, times: int = 1) -> ScheduledFault:
 
 
 def clear_faults() -> None:
-    """Stop injecting faults."""
+    """Stop injecting faults; the rate limit goes back to the setting's."""
     FaultSettings.objects.all().delete()
     ScheduledFault.objects.all().delete()
+    rate_limit.clear_rate_limit()
 
 
 def configure(payload: dict[str, Any]) -> None:
-    """Apply the JSON body of POST /emulator/faults/ (probabilities plus an optional "next" list)."""
+    """Apply the JSON body of POST /emulator/faults/ (probabilities, an optional "next" list and
+    an optional "rate_limit")."""
     rates = {key: payload[key] for key in (*KINDS, "latency_ms", "operations", "seed") if key in payload}
+    limit = rate_limit.RateLimit.parse(payload.get("rate_limit"))
     with transaction.atomic():
         clear_faults()
         if rates:
@@ -93,6 +100,8 @@ def configure(payload: dict[str, Any]) -> None:
             raise ValueError('"next" must be a list of {"operation", "kind", "times"} objects')
         for rule in rules:
             fail_next(str(rule.get("operation", "*")), rule["kind"], int(rule.get("times", 1)))
+        if "rate_limit" in payload:
+            rate_limit.BUCKETS.set(limit)
 
 
 def describe() -> dict[str, Any]:
@@ -104,6 +113,7 @@ def describe() -> dict[str, Any]:
             {kind: getattr(settings, kind) for kind in KINDS}
             | {"latency_ms": settings.latency_ms, "operations": settings.operations, "seed": settings.seed}
         )
+    current["rate_limit"] = rate_limit.describe()
     current["next"] = [
         {"operation": rule.operation, "kind": rule.kind, "times": rule.remaining}
         for rule in ScheduledFault.objects.all()
