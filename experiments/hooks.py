@@ -34,7 +34,7 @@ from experiments.models import PlatformHooks, ReceivedHook
 from hits.models import HIT, Assignment
 from hits.review.cycle import handle_hit
 from hits.review.report import CycleReport
-from platforms import PlatformError, platform_for
+from platforms import Capability, PlatformError, platform_for, supports
 from platforms.models import PlatformAccount
 
 logger = logging.getLogger(__name__)
@@ -141,12 +141,10 @@ def hooks_set_up(*, account: PlatformAccount, target_url: str, by: User | None) 
 
     Setting up again replaces the secret (the platform keeps one active secret per workspace).
     """
-    platform = platform_for(account)
-    ensure = getattr(platform, "ensure_hooks", None)
-    if ensure is None:
+    if not supports(account, Capability.HOOKS):
         raise Refusal(f"{account} is on a platform that sends no hooks.")
     try:
-        secret = ensure(target_url)
+        secret = platform_for(account).ensure_hooks(target_url)
     except PlatformError as error:
         raise Refusal(f"The platform refused to set up hooks: {error}") from error
     hooks, _ = PlatformHooks.objects.update_or_create(

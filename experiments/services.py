@@ -32,7 +32,7 @@ from hits import payments
 from hits import services as hit_services
 from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.services import HitSettings, ServiceError
-from platforms import Capability, Platform, PlatformError, fees_for, platform_for, supports
+from platforms import Capability, PlatformError, fees_for, platform_for, supports
 from workers.models import Message, Worker
 from workers.services import WorkerServiceError, workers_message
 
@@ -467,18 +467,11 @@ class Completion:
 COMPLETION_CACHE_SECONDS = 3600
 
 
-def _completes_by_url(experiment: Experiment) -> bool:
-    """Whether the account's platform hands work back through a completion URL (it overrides
-    `Platform.completion_url`: Prolific), so MTurk's done pages and reviews cost no extra call."""
-    client_class = experiment.account.platform_type.client_class
-    return client_class.completion_url is not Platform.completion_url
-
-
 def study_completion(experiment: Experiment, hit_id: str) -> Completion | None:
     """The completion of the study `hit_id` (one platform call, then cached); None on a platform
     whose workers submit with crowdhr's own per-assignment code (MTurk)."""
-    if not _completes_by_url(experiment):
-        return None
+    if not supports(experiment.account, Capability.COMPLETION_URL):
+        return None  # MTurk: no platform call on its done pages
     key = f"crowdhr-completion:{experiment.account_id}:{hit_id}"
     found = cache.get(key)
     if found is None:

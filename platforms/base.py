@@ -50,6 +50,8 @@ class Capability(enum.StrEnum):
     RESUME = "resume"  # move the expiration of posted work (resume a paused HIT)
     MICRO_BATCHES = "micro_batches"  # fees reward posting work as many small HITs
     HTML_FORMS = "html_forms"  # the worker can answer an HTML form on the platform's own page
+    COMPLETION_URL = "completion_url"  # work is handed in at a URL crowdhr sends the worker to
+    HOOKS = "hooks"  # the platform tells crowdhr at once, by signed hooks, that work changed
 
 
 #: the methods each capability guards: a platform without the capability need not implement them
@@ -65,6 +67,8 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.BONUSES: ("send_bonus", "list_bonus_payments"),
     Capability.REOPEN: ("add_assignments",),
     Capability.RESUME: ("update_expiration",),
+    Capability.COMPLETION_URL: ("completion_url",),
+    Capability.HOOKS: ("ensure_hooks",),
 }
 #: what Capability.BONUSES needs instead on a platform whose bonuses are paid in two steps
 TWO_STEP_BONUS_METHODS = ("setup_bonus", "pay_bonus_setup", "bonus_was_paid", "list_bonus_payments")
@@ -266,9 +270,9 @@ class Platform(abc.ABC):
         """Dispose of an expired HIT whose assignments are all decided."""
 
     def completion_url(self, hit: PlatformHit) -> str:
-        """Where crowdhr's done page sends a worker to hand the work in on the platform
-        (Prolific's completion URL with the study's code); "" when the platform has none (MTurk:
-        the worker's page posts to the platform's submit URL instead)."""
+        """Capability.COMPLETION_URL: where crowdhr's done page sends a worker to hand the work in
+        on the platform (Prolific's completion URL with the study's code). A platform without it
+        (MTurk: the worker's page posts to the platform's submit URL instead) answers ""."""
         return ""
 
     def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
@@ -354,6 +358,13 @@ class Platform(abc.ABC):
     def list_blocked_workers(self) -> dict[str, str]:
         """Capability.HARD_BLOCKS: blocked worker id -> reason."""
         self.refuse(Capability.HARD_BLOCKS)
+
+    # --- Hooks ------------------------------------------------------------------------------
+    def ensure_hooks(self, target_url: str) -> str:
+        """Capability.HOOKS: have the platform deliver crowdhr's events (submissions and studies
+        changing status) to `target_url`; returns the secret the deliveries are signed with.
+        Safe to repeat: subscriptions already in place are kept."""
+        self.refuse(Capability.HOOKS)
 
     # --- Qualifications -------------------------------------------------------------------
     def ensure_qualification_type(

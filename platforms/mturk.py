@@ -70,7 +70,8 @@ _HIT_ID_IN_MESSAGE = re.compile(r"\b([A-Z0-9]{20,40})\b")
 class MTurk(Platform):
     """One requester account on one MTurk endpoint."""
 
-    capabilities = frozenset(Capability)
+    #: everything but a completion URL (workers submit through MTurk's own form) and hooks
+    capabilities = frozenset(Capability) - {Capability.COMPLETION_URL, Capability.HOOKS}
 
     def __init__(
         self,

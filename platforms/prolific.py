@@ -18,10 +18,10 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from django.conf import settings
@@ -48,11 +48,14 @@ if TYPE_CHECKING:
     from platforms.models import PlatformAccount
 
 logger = logging.getLogger("crowdhr.platform")
+_T = TypeVar("_T")
 
 LIVE_URL = "https://api.prolific.com/api/v1/"
 LIVE_COMPLETION_URL = "https://app.prolific.com/submissions/complete"
 PAGE_SIZE = 100
 BLOCK_GROUP = "crowdhr blocked"
+#: the hook events crowdhr subscribes to: both make review sooner (experiments.hooks)
+HOOK_EVENTS = ("submission.status.change", "study.status.change")
 #: Prolific's service fee on rewards and bonuses ("~33.33%", the same rate for both; the local
 #: Prolific models the same constant). No minimum fee: a 1-cent reward costs no fee.
 PROLIFIC_FEES = FeeRules(rate=Decimal("0.3333"), bonus_rate=Decimal("0.3333"), minimum_fee=Decimal("0.00"))
@@ -147,6 +150,12 @@ class Prolific(Platform):
     # --- calling -------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         """One API call (path relative to the base, or an absolute `next` link); JSON back."""
+        return self._answer(method, path, body=body, params=params)[0]
+
+    def _answer(
+        self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None
+    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
+        """One API call: its JSON and its headers (a subscription's X-Hook-Secret is a header)."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         started = time.monotonic()
         outcome = "ok"
@@ -175,9 +184,9 @@ class Prolific(Platform):
         if answer.status_code >= 400:
             raise _platform_error(answer)
         if answer.status_code == 204 or not answer.content:
-            return {}
+            return {}, answer.headers
         try:
-            return answer.json()
+            return answer.json(), answer.headers
         except ValueError as error:
             raise PlatformError(
                 "Prolific answered with something that is not JSON.", "BadAnswer", False
@@ -218,7 +227,11 @@ class Prolific(Platform):
         study = self._study_by_token(unique_request_token)
         if study is None:
             try:
-                study = self._call("POST", "studies/", body=self._draft(spec, unique_request_token))
+                study = self._with_block_group(
+                    lambda group: self._call(
+                        "POST", "studies/", body=self._draft(spec, unique_request_token, group)
+                    )
+                )
             except PlatformError as error:
                 # The outcome is unknown: read whether the draft was made, never post it again here.
                 study = None if error.permanent else self._study_by_token(unique_request_token)
@@ -243,7 +256,7 @@ class Prolific(Platform):
                 return study
         return None
 
-    def _draft(self, spec: WorkSpec, token: str) -> dict[str, Any]:
+    def _draft(self, spec: WorkSpec, token: str, block_group: str) -> dict[str, Any]:
         maximum = min(MAX_MINUTES, max(1, math.ceil(spec.time_allowed_seconds / 60)))
         if spec.estimated_seconds:
             estimated = max(1, math.ceil(spec.estimated_seconds / 60))
@@ -270,9 +283,7 @@ class Prolific(Platform):
             "device_compatibility": ALL_DEVICES,
             # Blocked participants are kept out through the workspace's block group; the study
             # follows later changes to the group's members.
-            "filters": [
-                {"filter_id": "participant_group_blocklist", "selected_values": [self._block_group()]}
-            ],
+            "filters": [{"filter_id": "participant_group_blocklist", "selected_values": [block_group]}],
         }
         if self.project_id:
             draft["project"] = self.project_id
@@ -348,6 +359,33 @@ class Prolific(Platform):
             base = self.completion_base.removesuffix("submissions/complete")
             return f"{base}studies/{hit.hit_id}/take-part/" if hit else base
         return f"https://app.prolific.com/researcher/workspaces/studies/{hit.hit_id}" if hit else ""
+
+    # --- Hooks -------------------------------------------------------------------------------
+    def ensure_hooks(self, target_url: str) -> str:
+        """The workspace's hook secret (created the first time: Prolific keeps one active secret
+        per workspace, and a new one would break other receivers), and a confirmed subscription of
+        `target_url` to each of HOOK_EVENTS. A subscription is confirmed by posting back the
+        `X-Hook-Secret` header its creation answered with (webhook reference, "Subscribing"); an
+        unconfirmed one left by an earlier attempt cannot be confirmed any more and is replaced."""
+        workspace = self._workspace()
+        secrets = self._call("GET", "hooks/secrets/", params={"workspace_id": workspace}).get("results", [])
+        if secrets:
+            secret = secrets[0]["value"]
+        else:
+            secret = self._call("POST", "hooks/secrets/", body={"workspace_id": workspace})["value"]
+        existing = self._pages("hooks/subscriptions/", {"workspace_id": workspace})
+        mine = [s for s in existing if s.get("target_url") == target_url]
+        for event_type in HOOK_EVENTS:
+            same = [s for s in mine if s.get("event_type") == event_type]
+            if any(s.get("is_enabled") for s in same):
+                continue
+            for stale in same:
+                self._call("DELETE", f"hooks/subscriptions/{stale['id']}/")
+            body = {"workspace_id": workspace, "event_type": event_type, "target_url": target_url}
+            created, headers = self._answer("POST", "hooks/subscriptions/", body=body)
+            confirmation = headers.get("X-Hook-Secret", "")
+            self._call("POST", f"hooks/subscriptions/{created['id']}/", body={"secret": confirmation})
+        return str(secret)
 
     # --- Assignments: submissions ----------------------------------------------------------
     def list_assignments(
@@ -490,17 +528,21 @@ class Prolific(Platform):
     def block_worker(self, worker_id: str, *, reason: str) -> None:
         """Add the participant to the workspace's block group, which every study crowdhr posts
         excludes. Prolific keeps no reason with a group member (crowdhr's Block row has it)."""
-        group = self._block_group()
-        self._call("POST", f"participant-groups/{group}/participants/", body={"participant_ids": [worker_id]})
+        body = {"participant_ids": [worker_id]}
+        self._with_block_group(
+            lambda group: self._call("POST", f"participant-groups/{group}/participants/", body=body)
+        )
 
     def unblock_worker(self, worker_id: str, *, reason: str = "") -> None:
-        group = self._block_group()
-        self._call(
-            "DELETE", f"participant-groups/{group}/participants/", body={"participant_ids": [worker_id]}
+        body = {"participant_ids": [worker_id]}
+        self._with_block_group(
+            lambda group: self._call("DELETE", f"participant-groups/{group}/participants/", body=body)
         )
 
     def list_blocked_workers(self) -> dict[str, str]:
-        answer = self._call("GET", f"participant-groups/{self._block_group()}/participants/")
+        answer = self._with_block_group(
+            lambda group: self._call("GET", f"participant-groups/{group}/participants/")
+        )
         return {row["participant_id"]: "" for row in answer.get("results", [])}
 
     def _block_group(self) -> str:
@@ -508,6 +550,22 @@ class Prolific(Platform):
         if not self._block_group_id:
             self._block_group_id = self._groups_by_name().get(BLOCK_GROUP) or self._create_block_group()
         return self._block_group_id
+
+    def _with_block_group(self, use: Callable[[str], _T]) -> _T:
+        """`use(block group id)`; when a remembered id is refused, look the group up again once.
+
+        Clients are kept per token (`_client`), and what they remember (the workspace, its block
+        group) can stop being true: the group deleted in Prolific's own pages, or, with the local
+        Prolific, a fresh twin database behind the same token. A refusal is only trusted from ids
+        read just now."""
+        remembered = bool(self._block_group_id)
+        try:
+            return use(self._block_group())
+        except PlatformError as error:
+            if not (remembered and error.permanent):
+                raise
+            self._block_group_id = self._workspace_id = ""
+            return use(self._block_group())
 
     def _create_block_group(self) -> str:
         return self._call(

@@ -4,17 +4,22 @@ or stale one is refused and changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 import time
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from crowdhr.models import AuditEntry
 from experiments import tasks
-from experiments.hooks import HookEvent, hit_for_event
+from experiments.hooks import EVENT_TYPES, HookEvent, hit_for_event
 from experiments.models import PlatformHooks, ReceivedHook
-from hits.models import HIT, Outsourcer
+from hits.models import HIT, Assignment, Outsourcer
+from platforms import ExternalPage, WorkSpec, platform_for
 from platforms.models import PlatformAccount
 from prolific_emulator import hooks as twin_hooks
+from prolific_emulator import participants as twin
 from prolific_emulator.accounts import ensure_workspace
 
 STUDY_ID = "64b1f0c2a1b2c3d4e5f60718"
@@ -153,3 +158,78 @@ def test_the_local_prolific_delivers_signed_hooks_crowdhr_accepts(live_server, p
     delivery = twin_hooks.deliveries(workspace)[-1]
     assert (delivery.status, delivery.last_response_status) == ("DELIVERED", 204)
     assert queued == [(prolific_account.pk, "study.status.change", STUDY_ID)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_set_up_hooks_then_a_completed_submission_has_its_study_reviewed(
+    client, researcher, live_server, settings, queued
+):
+    """The account's "Set up hooks" button (confirmed POST) makes the local Prolific deliver a signed
+    hook when a participant completes; the queued review stores the submission."""
+    settings.SITE_URL = live_server.url
+    settings.PROLIFIC_EMULATOR_URL = f"{live_server.url}/emulator/prolific/api/v1/"
+    workspace = ensure_workspace("eve-prolific-token", balance=Decimal("100.00"))
+    account = PlatformAccount.objects.create(
+        owner=researcher,
+        name="Eve on Prolific",
+        platform="prolific",
+        environment=PlatformAccount.Environment.EMULATOR,
+        secret_access_key="eve-prolific-token",
+    )
+    client.force_login(researcher)
+    url = f"/admin/platforms/platformaccount/{account.pk}/button/set_up_hooks/"
+    page = client.post(url)
+    nonce = re.search(rb'name="nonce" value="([^"]+)"', page.content)
+    assert page.status_code == 200 and nonce, page.content[:2000]
+    assert client.post(url, {"confirmed": "yes", "nonce": nonce.group(1).decode()}).status_code == 302
+    assert client.post(url, {"confirmed": "yes", "nonce": "again"}).status_code in (200, 302)
+
+    hooks_row = PlatformHooks.objects.get(account=account)
+    assert hooks_row.secret == twin_hooks.active_secret(workspace).value
+    enabled = workspace.hook_subscriptions.filter(is_enabled=True, is_deleted=False)
+    assert sorted(enabled.values_list("event_type", flat=True)) == sorted(EVENT_TYPES)
+    assert AuditEntry.objects.filter(action="set up hooks").exists()
+
+    hit = study_on_prolific(account)
+    submission = twin.take_part(hit.hit_id, twin.new_participant())
+    queued.clear()
+    twin.complete(submission, prolific_code(account, hit))
+
+    delivered = twin_hooks.deliveries(workspace, "submission.status.change")[-1]
+    assert (delivered.status, delivered.last_response_status) == ("DELIVERED", 204)
+    assert (account.pk, "submission.status.change", submission.id) in queued
+    tasks.review_from_hook(account.pk, "submission.status.change", submission.id)
+    stored = Assignment.objects.get(assignment_id=submission.id)
+    assert (stored.hit_id, stored.platform_status) == (hit.pk, "Submitted")
+
+
+def study_on_prolific(account: PlatformAccount) -> HIT:
+    """A study posted straight through the client, with its HIT row (a free-text question)."""
+    outsourcer = Outsourcer.objects.create(
+        owner=account.owner, account=account, target="hooked", task_type="free_text"
+    )
+    spec = WorkSpec(
+        title="A hooked study",
+        description="d",
+        reward=Decimal("1.00"),
+        places=2,
+        destination=ExternalPage("https://example.org/study/"),
+        time_allowed_seconds=600,
+        estimated_seconds=300,
+    )
+    posted = platform_for(account).create_hit(spec, unique_request_token="crowdhr-hooked-study")
+    return HIT.objects.create(
+        outsourcer=outsourcer,
+        hit_id=posted.hit_id,
+        environment="emulator",
+        status=HIT.Status.LIVE,
+        creation_token="crowdhr-hooked-study",
+        title="t",
+        description="d",
+        reward="1.00",
+        question="{}",
+    )
+
+
+def prolific_code(account: PlatformAccount, hit: HIT) -> str:
+    return platform_for(account).get_hit(hit.hit_id).completion_code

@@ -17,7 +17,7 @@ from experiments.testing import walk_participant
 from experiments.tests.conftest import find, make_study
 from hits.models import HIT, Assignment, Payment
 from hits.review.cycle import review_active_hits
-from platforms import platform_for, prolific
+from platforms import platform_for
 from platforms.models import PlatformAccount
 from prolific_emulator import participants as twin
 from prolific_emulator.accounts import ensure_workspace
@@ -32,7 +32,6 @@ TOKEN = "ada-prolific-token"
 def prolific_account(researcher, live_server, settings) -> PlatformAccount:
     settings.PROLIFIC_EMULATOR_URL = f"{live_server.url}/emulator/prolific/api/v1/"
     ensure_workspace(TOKEN, balance=Decimal("1000.00"))
-    prolific._client.cache_clear()  # clients remember their workspace's groups; each test has a new twin
     return PlatformAccount.objects.create(
         owner=researcher,
         name="Ada on Prolific",
