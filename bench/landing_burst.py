@@ -41,7 +41,7 @@ def publish(name: str, workers: int, emulator_url: str):
     from hits import services as hit_services
     from mturk_emulator import workers as marketplace
     from mturk_emulator.testing import register_requester
-    from platforms.fees import micro_batches
+    from platforms import fees_for
     from platforms.models import PlatformAccount
 
     owner = get_user_model().objects.create_user(f"bench-{name}", is_staff=True)
@@ -79,7 +79,7 @@ def publish(name: str, workers: int, emulator_url: str):
             title="Burst", description="Arrive at once.", reward=Decimal("0.10"), quality_threshold=None
         ),
         experiment=study,
-        batch_sizes=micro_batches(workers),
+        batch_sizes=fees_for(account).batch_sizes(workers),
     )
     hits = list(outsourcer.hits.order_by("batch_number"))
     arrivals = []

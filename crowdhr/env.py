@@ -23,6 +23,7 @@ VARIABLES: dict[str, str] = {
     "AWS_SECRET_ACCESS_KEY": "Default MTurk secret for accounts that have none of their own.",
     "PROLIFIC_LIVE": "Let live Prolific accounts spend real money (1/true). Default: off.",
     "PROLIFIC_EMULATOR_URL": "Where the local Prolific's API answers (development and tests).",
+    "PROLIFIC_EMULATOR_FAULTS": "Open the local Prolific's fault endpoint (1). Development and tests only.",
     "AWS_STORAGE_BUCKET_NAME": "S3 bucket for uploaded files. Unset: local disk.",
     "AWS_S3_REGION_NAME": "Region of the S3 bucket.",
     "SITE_URL": "The public base URL of crowdhr, used in ExternalQuestion links.",

@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import ngettext
 
-from hits.models import HIT, Assignment, Payment
-from platforms import PlatformError, platform_for
-from platforms.fees import assignment_cost
+from hits.models import HIT, Assignment, Payment, RejectionPolicy
+from platforms import PlatformError, platform_for, platform_type
 from platforms.models import PlatformAccount
 
 BALANCE_CACHE_SECONDS = 60
@@ -91,20 +91,78 @@ def undecided_count(hits: QuerySet[HIT]) -> int:
     return Assignment.objects.undecided().filter(hit__in=hits).count()
 
 
-def undecided_cost(hits: QuerySet[HIT]) -> Decimal:
-    """What approving every undecided assignment of these HITs costs, fees included."""
+def undecided_cost(hits: QuerySet[HIT], *, assignments: QuerySet[Assignment] | None = None) -> Decimal:
+    """What approving every undecided assignment of these HITs (or of `assignments`) costs, fees included."""
 
     total = Decimal("0.00")
+    chosen = Assignment.objects.filter(hit__in=hits) if assignments is None else assignments
     rows = (
-        Assignment.objects.undecided()
-        .filter(hit__in=hits)
-        .values("hit__reward", "hit__max_assignments", "hit__assignments_required")
+        chosen.undecided()
+        .values(
+            "hit__outsourcer__account__platform",
+            "hit__reward",
+            "hit__max_assignments",
+            "hit__assignments_required",
+        )
         .annotate(n=Count("pk"))
     )
     for row in rows:
+        fees = platform_type(row["hit__outsourcer__account__platform"]).fees
         size = row["hit__max_assignments"] or row["hit__assignments_required"]
-        total += assignment_cost(row["hit__reward"], size) * row["n"]
+        total += fees.assignment_cost(row["hit__reward"], size) * row["n"]
     return total
+
+
+@dataclass(frozen=True)
+class RejectionEffect:
+    """What rejecting some undecided assignments does, under each Outsourcer's rejection policy."""
+
+    paid_anyway: int
+    rejected_on_platform: int
+    money: Decimal
+
+    @property
+    def lines(self) -> list[str]:
+        lines = []
+        if self.paid_anyway:
+            lines.append(
+                ngettext(
+                    "On rejection, pay anyway: %(n)d worker is still paid on the platform; only "
+                    "their Quality Score drops.",
+                    "On rejection, pay anyway: %(n)d workers are still paid on the platform; only "
+                    "their Quality Score drops.",
+                    self.paid_anyway,
+                )
+                % {"n": self.paid_anyway}
+            )
+        if self.rejected_on_platform:
+            lines.append(
+                ngettext(
+                    "On rejection, reject on the platform: %(n)d worker is not paid.",
+                    "On rejection, reject on the platform: %(n)d workers are not paid.",
+                    self.rejected_on_platform,
+                )
+                % {"n": self.rejected_on_platform}
+            )
+        return lines
+
+    @property
+    def warning(self) -> str:
+        if not self.rejected_on_platform:
+            return ""
+        return "Rejections on the platform lower the workers' approval rates there."
+
+
+def rejection_effect(assignments: QuerySet[Assignment]) -> RejectionEffect:
+    """Who rejecting these (undecided) assignments still pays, and what it costs, fees included."""
+    undecided = assignments.undecided()
+    paying = undecided.filter(hit__outsourcer__on_rejection=RejectionPolicy.PAY_ANYWAY)
+    paid = paying.count()
+    return RejectionEffect(
+        paid_anyway=paid,
+        rejected_on_platform=undecided.count() - paid,
+        money=undecided_cost(HIT.objects.none(), assignments=paying) if paid else Decimal("0.00"),
+    )
 
 
 def hit_worker_site_url(hit: HIT) -> str:

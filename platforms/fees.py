@@ -1,7 +1,7 @@
 """What work and bonuses cost beyond the pay itself: each platform's commission as `FeeRules`.
 
-A platform type carries its rules (`platform_type.fees`, or `platforms.fees_for(account)`). The
-module-level helpers below are MTurk's rules, kept for callers that have no account at hand.
+A platform type carries its rules (`platform_type.fees`, or `platforms.fees_for(account)`): every
+price crowdhr shows or books is the account's platform's, never one platform's for all.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ CENT = Decimal("0.01")
 MICRO_BATCH_LIMIT = 9  # MTurk charges 40% instead of 20% for HITs with 10 or more assignments
 
 
-def micro_batches(total: int, limit: int = MICRO_BATCH_LIMIT) -> list[int]:
-    """Split `total` assignments into HIT sizes of at most `limit` (12 -> [9, 3])."""
-    return [min(limit, total - start) for start in range(0, total, limit)]
+def percent(rate: Decimal) -> str:
+    """A rate as the researcher reads it: 0.20 -> "20%", 0.3333 -> "33.33%"."""
+    return f"{(Decimal(rate) * 100).normalize():f}%"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ class FeeRules:
 
     def batch_sizes(self, total: int) -> list[int]:
         """How crowdhr splits `total` places into HITs (12 -> [9, 3] under a limit of 9)."""
-        return micro_batches(total, self.micro_batch_limit) if self.micro_batch_limit else [total]
+        limit = self.micro_batch_limit
+        if not limit:
+            return [total]
+        return [min(limit, total - start) for start in range(0, total, limit)]
 
     def posting_fees(self, reward: Decimal, assignments: int) -> Decimal:
         """The fees for posting `assignments` places split as `batch_sizes` does."""
@@ -70,11 +73,3 @@ MTURK_FEES = FeeRules(
     micro_batch_limit=MICRO_BATCH_LIMIT,
     large_batch_rate=Decimal("0.40"),
 )
-
-# --- MTurk's rules as module-level helpers (callers with an account use `fees_for(account)`) ------
-commission_rate = MTURK_FEES.commission_rate
-assignment_fee = MTURK_FEES.assignment_fee
-assignment_cost = MTURK_FEES.assignment_cost
-bonus_fee = MTURK_FEES.bonus_fee
-posting_fees = MTURK_FEES.posting_fees
-posting_cost = MTURK_FEES.posting_cost

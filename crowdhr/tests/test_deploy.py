@@ -30,6 +30,7 @@ NOT_FOR_HEROKU = {
     "CROWDHR_VAR_DIR": "local state on a laptop; a dyno's disk is temporary",
     "MTURK_EMULATOR_URL": "the emulator is refused in production",
     "PROLIFIC_EMULATOR_URL": "the local Prolific is refused in production",
+    "PROLIFIC_EMULATOR_FAULTS": "the local Prolific is refused in production",
     "ALLOW_EMULATOR_IN_PRODUCTION": "a switch for tests only",
 }
 

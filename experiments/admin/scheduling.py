@@ -51,7 +51,8 @@ def schedule_summary(modeladmin, request, target, data: dict | None = None) -> S
             f"Each publish posts {cost.assignments} assignment(s) at ${cost.reward} in HITs of {cost.batches}.",
         ],
         money=cost.total,
-        warning="The cost shown is for each publish, MTurk's fees included, before any bonus.",
+        warning=f"The cost shown is for each publish, {experiment.account.platform_type.label}'s fees included,"
+        " before any bonus.",
     )
 
 

@@ -1,7 +1,7 @@
 """The researcher's admin for oTree sites and experiments: publish, add participants, expire, pay, message.
 
 Every action and button calls `experiments.services` and ends with a count message; whatever spends
-money or changes MTurk shows a confirmation page first (see `crowdhr.admin_tools`). Researchers
+money or changes the platform shows a confirmation page first (see `crowdhr.admin_tools`). Researchers
 see and choose only their own sites, accounts and experiments.
 """
 
@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from crowdhr.admin_tools import (
@@ -24,15 +25,18 @@ from crowdhr.admin_tools import (
     button_for_action,
     confirmed_action,
     for_each,
+    object_button,
 )
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
+from experiments.admin.forms import READONLY_FIELDS, ExperimentForm, experiment_fieldsets, settings_fields
+from experiments.admin.preview import preview_frame, preview_page
 from experiments.admin.scheduling import schedule_urls
+from experiments.batches import experiment_items
 from experiments.models import Experiment, OtreeSite, Participant
 from hits.models import HIT, Payment
-from platforms import Capability
+from platforms import Capability, fees_for
 from platforms.admin import REFUSALS
-from platforms.fees import posting_cost
 
 
 # --- oTree sites -------------------------------------------------------------------------------
@@ -67,126 +71,6 @@ class OtreeSiteAdmin(OwnedAdmin):
     list_display = ["name", "url", "otree_version", "created"]
     readonly_fields = ["otree_version"]
     search_fields = ["name", "url"]
-
-
-# --- experiments: the form -------------------------------------------------------------------------
-OTREE_FIELDS = ("otree_site", "session_config_name", "num_participants")
-
-
-EXPERIMENT_FIELDSETS = [
-    (None, {"fields": ["name", "kind", "account"]}),
-    (
-        "oTree study",
-        {
-            "fields": [
-                "otree_site",
-                "session_config_name",
-                "num_participants",
-                "session_config_fields",
-                "assignments_to_post",
-                "exclude_previous_participants",
-            ]
-        },
-    ),
-    (
-        "HIT settings",
-        {
-            "fields": [
-                "title",
-                "description",
-                "keywords",
-                "reward",
-                "duration_seconds",
-                "lifetime_seconds",
-                "auto_approval_delay_seconds",
-                "qualification_requirements",
-                "quality_threshold",
-            ]
-        },
-    ),
-    (
-        "Review and pay",
-        {"fields": ["reject_unfinished", "unfinished_feedback", "pay_bonuses_automatically"]},
-    ),
-    (
-        "Batch of questions",
-        {
-            "classes": ["collapse"],
-            "fields": [
-                "task_type",
-                "task_config",
-                "items_file",
-                "assignments_required",
-                "agreements_required",
-            ],
-        },
-    ),
-    (
-        "Published",
-        {"fields": ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]},
-    ),
-]
-EXPERIMENT_FIELDS = [
-    name for title, options in EXPERIMENT_FIELDSETS if title != "Published" for name in options["fields"]
-]
-
-
-class ExperimentForm(forms.ModelForm):
-    """The session config is chosen from what the researcher's oTree site offers."""
-
-    user = None  # set by ExperimentAdmin.get_form
-    session_config_name = forms.ChoiceField(required=False, label="Session config")
-
-    class Meta:
-        model = Experiment
-        fields = EXPERIMENT_FIELDS
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.site_problems: dict[int, str] = {}
-        self.configs: dict[int, set[str]] = {}
-        choices: list[tuple[str, str]] = [("", "---------")]
-        for site in self._sites():
-            try:
-                offered = services.session_config_names(site=site)
-            except services.OtreeUnavailable as error:
-                self.site_problems[site.pk] = str(error)
-                continue
-            self.configs[site.pk] = {name for name, _ in offered}
-            choices += [(name, f"{label} ({site.name})") for name, label in offered]
-        current = self.instance.session_config_name
-        if current and current not in {value for value, _ in choices}:
-            choices.append((current, current))
-        if "session_config_name" in self.fields:
-            field = self.fields["session_config_name"]
-            field.choices = list(dict.fromkeys(choices))
-            if self.site_problems:
-                field.help_text = " ".join(self.site_problems.values())
-
-    def _sites(self) -> QuerySet[OtreeSite]:
-        if self.instance.otree_site_id:
-            return OtreeSite.objects.filter(pk=self.instance.otree_site_id)
-        return OtreeSite.objects.visible_to(self.user) if self.user else OtreeSite.objects.none()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("kind") != Experiment.Kind.OTREE or "otree_site" not in self.fields:
-            return data
-        for name in OTREE_FIELDS:
-            if not data.get(name):
-                self.add_error(name, "An oTree study needs this.")
-        site, config = data.get("otree_site"), data.get("session_config_name")
-        if site and config:
-            if site.pk in self.site_problems:
-                self.add_error("session_config_name", self.site_problems[site.pk])
-            elif site.pk not in self.configs:
-                self.add_error("session_config_name", f"Save once with {site} chosen to load its configs.")
-            elif config not in self.configs[site.pk]:
-                self.add_error("session_config_name", f"{site} has no session config {config!r}.")
-        wanted, participants = data.get("assignments_to_post"), data.get("num_participants")
-        if wanted and participants and wanted > participants:
-            self.add_error("assignments_to_post", "Post at most one assignment per oTree participant.")
-        return data
 
 
 # --- experiments: confirmations ------------------------------------------------------------------
@@ -235,15 +119,13 @@ def _places(experiment: Experiment, cost: services.PublishCost) -> str:
 
 def _batch_cost(experiment: Experiment) -> tuple[str, Decimal]:
     """A batch posts one HIT per item row not posted yet, each with `assignments_required` workers."""
-    from experiments.batches import experiment_items
-
     try:
         items = len(experiment_items(experiment))
     except (services.ServiceError, OSError) as error:
         return f"{experiment}: {error}", Decimal("0.00")
     posted = experiment.outsourcers.count()
     new = max(items - posted, 0)
-    per_item = posting_cost(experiment.reward, experiment.assignments_required)
+    per_item = fees_for(experiment.account).posting_cost(experiment.reward, experiment.assignments_required)
     return (
         f"{experiment}: a batch; {new} of {items} items to post, {experiment.assignments_required} workers each.",
         per_item * new,
@@ -407,9 +289,14 @@ class MessageForm(forms.Form):
 
 
 def message_summary(modeladmin, request, experiments) -> Summary:
-    workers = sum(len(services.study_workers(e)) for e in _otree(experiments))
+    studies = list(_otree(experiments).select_related("account"))
+    workers = sum(len(services.study_workers(e)) for e in studies)
+    platforms = sorted({e.account.platform_type.label for e in studies})
     return Summary(
-        "Message workers", workers, noun="worker", lines=["Everyone who took part, through MTurk."]
+        "Message workers",
+        workers,
+        noun="worker",
+        lines=[f"Everyone who took part, through {' and '.join(platforms) or 'their platform'}."],
     )
 
 
@@ -516,8 +403,7 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     list_display = ["name", "kind", "account", "environment", "published_at", "participants_count", "bonuses"]
     list_filter = ["kind", "published_at"]
     search_fields = ["name", "title"]
-    fieldsets = EXPERIMENT_FIELDSETS
-    readonly_fields = ["environment", "published_at", "otree_session_code", "otree_links", "landing_link"]
+    readonly_fields = READONLY_FIELDS
     inlines = [ParticipantInline, BonusInline]
     actions = [
         publish,
@@ -529,6 +415,7 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
         exclude_worker,
     ]
     object_buttons = [
+        "preview_button",
         "publish_button",
         "add_participants_button",
         "change_expiration_button",
@@ -549,28 +436,90 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     message_button = button_for_action(message_workers, name="message_button", label="Message workers")
     exclude_button = button_for_action(exclude_worker, name="exclude_button", label="Exclude a worker")
 
+    class Media:
+        js = ["admin_crowdhr/experiment_form.js"]
+
     def get_urls(self):
         return schedule_urls(self) + super().get_urls()
 
+    # --- the form follows the kind -------------------------------------------------------------
+    def kind_of(self, request: HttpRequest, obj: Experiment | None) -> str:
+        """The experiment's kind; on the add page the one chosen first (?kind=), else none yet."""
+        if obj is not None:
+            return obj.kind
+        kind = request.POST.get("kind") or request.GET.get("kind") or ""
+        return kind if kind in Experiment.Kind.values else ""
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):
+        """First the kind (an oTree study or a batch of questions), then the form for that kind."""
+        if request.method == "GET" and not self.kind_of(request, None):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Add experiment: what do you want to run?",
+                "opts": self.model._meta,
+                "kinds": Experiment.Kind.choices,
+            }
+            return TemplateResponse(request, "admin/experiments/experiment/choose_kind.html", context)
+        return super().add_view(request, form_url, extra_context)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Experiment | None = None):
+        kind = self.kind_of(request, obj) or Experiment.Kind.BATCH
+        fieldsets = experiment_fieldsets(kind)
+        if obj is None:
+            other = next(value for value in Experiment.Kind.values if value != kind)
+            label = Experiment.Kind(kind).label
+            first = {
+                **fieldsets[0][1],
+                "description": f'<strong>{label}</strong> · <a href="?kind={other}" id="other-kind">'
+                f"add a{'n' if other == 'otree' else ''} {Experiment.Kind(other).label} instead</a>",
+            }
+            fieldsets = [(None, first), *fieldsets[1:]]
+        return fieldsets
+
+    def get_inlines(self, request: HttpRequest, obj: Experiment | None):
+        return self.inlines if self.kind_of(request, obj) == Experiment.Kind.OTREE else []
+
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"user": request.user})
+        base = type(self.form.__name__, (self.form,), {"user": request.user, **settings_fields()})
+        form = super().get_form(request, obj, change=change, **{"form": base, **kwargs})
+        if "kind" in form.base_fields:
+            form.base_fields["kind"].widget = forms.HiddenInput()
+        return form
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {**super().get_changeform_initial_data(request), "kind": self.kind_of(request, None)}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Experiment | None = None):
         fixed = [
-            "kind",
             "account",
             "otree_site",
             "session_config_name",
             "num_participants",
             "session_config_fields",
         ]
-        return [*self.readonly_fields, *(fixed if obj and obj.published_at else [])]
+        return [
+            *self.readonly_fields,
+            *(["kind"] if obj else []),
+            *(fixed if obj and obj.published_at else []),
+        ]
 
     def get_object_buttons(self, request: HttpRequest, obj: Experiment):
         if obj.kind != Experiment.Kind.OTREE or not obj.published_at:
-            return [self.publish_button.object_button]
-        return [getattr(self, name).object_button for name in self.object_buttons[1:]]
+            names = ["preview_button", "publish_button"]
+        else:
+            names = ["preview_button", *self.object_buttons[2:]]
+        return [getattr(self, name).object_button for name in names]
+
+    @object_button(label="Preview", methods=("GET",))
+    def preview_button(self, request: HttpRequest, experiment: Experiment, data: dict) -> TemplateResponse:
+        """What a worker will see: the question form of the first item, or the study's landing page."""
+        return preview_page(self, request, experiment)
+
+    @admin.display(description="What a worker sees")
+    def item_preview(self, experiment: Experiment) -> str:
+        if not experiment.pk:
+            return "Save to see the first item as a worker sees it."
+        return preview_frame(experiment)
 
     @admin.display(description="Sandbox or live")
     def environment(self, experiment: Experiment) -> str:

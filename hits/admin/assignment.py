@@ -25,26 +25,27 @@ from hits import bulk, exports, services
 from hits.admin.forms import FeedbackForm, feedback_of
 from hits.admin.work import start
 from hits.models import Assignment
+from hits.selectors import rejection_effect
+from platforms import fees_for
 from platforms.admin import REFUSALS
-from platforms.fees import assignment_cost
+from platforms.fees import percent
 
 
 # --- assignments --------------------------------------------------------------------------------
 def approve_summary(modeladmin, request, target) -> Summary:
     assignments = target if isinstance(target, QuerySet) else Assignment.objects.filter(pk=target.pk)
-    undecided = assignments.undecided().select_related("hit")
-    money = sum(
-        (
-            assignment_cost(a.hit.reward, a.hit.max_assignments or a.hit.assignments_required)
-            for a in undecided
-        ),
-        Decimal("0.00"),
-    )
+    undecided = assignments.undecided().select_related("hit__outsourcer__account")
+    money, fee_lines = Decimal("0.00"), set()
+    for a in undecided:
+        account = a.hit.outsourcer.account
+        fees, size = fees_for(account), a.hit.max_assignments or a.hit.assignments_required
+        money += fees.assignment_cost(a.hit.reward, size)
+        fee_lines.add(f"{account.platform_type.label}'s fee: {percent(fees.commission_rate(size))}")
     return Summary(
         "Approve assignments",
         len(undecided),
         noun="assignment",
-        lines=["The workers are paid the reward."],
+        lines=["The workers are paid the reward.", *sorted(fee_lines)],
         money=money,
         refuse="" if undecided else "Nothing to approve: the selected assignments are decided already.",
     )
@@ -53,13 +54,14 @@ def approve_summary(modeladmin, request, target) -> Summary:
 def reject_summary(modeladmin, request, target) -> Summary:
     assignments = target if isinstance(target, QuerySet) else Assignment.objects.filter(pk=target.pk)
     count = assignments.undecided().count()
+    effect = rejection_effect(assignments)
     return Summary(
         "Reject assignments",
         count,
         noun="assignment",
-        lines=["The workers read your feedback."],
-        warning="Rejections lower the workers' approval rates on MTurk.",
-        money=Decimal("0.00"),
+        lines=["The workers read your feedback.", *effect.lines],
+        warning=effect.warning,
+        money=effect.money,
         refuse="" if count else "Nothing to reject: the selected assignments are decided already.",
     )
 

@@ -30,11 +30,16 @@ from hits.admin.statistics import statistics_page
 from hits.admin.work import operate
 from hits.models import HIT, Assignment, Outsourcer
 from hits.review.decide import consensus_groups
-from hits.selectors import hit_worker_site_url, hits_with_progress, undecided_cost, undecided_count
+from hits.selectors import (
+    hit_worker_site_url,
+    hits_with_progress,
+    rejection_effect,
+    undecided_cost,
+    undecided_count,
+)
 from hits.task_types import get_task_type
-from platforms import Capability
+from platforms import Capability, fees_for
 from platforms.admin import REFUSALS, CapabilityGatedAdmin, environment_badge
-from platforms.fees import MICRO_BATCH_LIMIT, assignment_cost
 
 
 # --- summaries shown before a HIT operation -----------------------------------------------------
@@ -82,8 +87,11 @@ def reopen_summary(modeladmin, request, target) -> Summary:
         if hit is None:
             continue
         extra = hit.assignments_required
-        size = hit.max_assignments + extra if hit.max_assignments + extra <= MICRO_BATCH_LIMIT else extra
-        money += assignment_cost(hit.reward, size) * extra
+        fees = fees_for(outsourcer.account)
+        # as outsourcer_reopen does: the HIT grows unless that would pass the platform's micro-batch limit
+        limit = fees.micro_batch_limit
+        size = hit.max_assignments + extra if limit is None or hit.max_assignments + extra <= limit else extra
+        money += fees.assignment_cost(hit.reward, size) * extra
         count += 1
         lines.append(f"{outsourcer}: {extra} more assignment(s) at ${hit.reward} each")
     return Summary("Reopen HITs", count, lines=lines[:50], money=money)
@@ -101,13 +109,17 @@ def approve_all_summary(modeladmin, request, target) -> Summary:
 
 
 def reject_all_summary(modeladmin, request, target) -> Summary:
+    effect = rejection_effect(Assignment.objects.filter(hit__in=_hits(target)))
     return Summary(
         "Reject all assignments",
         undecided_count(_hits(target)),
         noun="assignment",
-        lines=["Every undecided submitted assignment is rejected; the workers read your feedback."],
-        warning="Rejections lower the workers' approval rates on MTurk.",
-        money=Decimal("0.00"),
+        lines=[
+            "Every undecided submitted assignment is rejected; the workers read your feedback.",
+            *effect.lines,
+        ],
+        warning=effect.warning,
+        money=effect.money,
     )
 
 

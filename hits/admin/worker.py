@@ -31,9 +31,9 @@ from crowdhr.admin_tools import (
 from hits import exports
 from hits import services as hit_services
 from hits.models import Assignment, Payment
-from platforms import Capability
+from platforms import Capability, fees_for
 from platforms.admin import REFUSALS, CapabilityGatedAdmin
-from platforms.fees import bonus_fee
+from platforms.fees import percent
 from platforms.models import PlatformAccount
 from workers import scoring, services
 from workers.models import Achievement, Block, Worker, WorkerQualification
@@ -83,16 +83,17 @@ def bonus_summary(modeladmin, request, workers: QuerySet[Worker], data: dict | N
     count = workers.count()
     if not data:
         return Summary("Send a bonus", count, noun="worker", lines=["Next: check the amount and the cost."])
-    amount = data["amount"]
+    amount, account = data["amount"], data["account"]
+    fees = fees_for(account)
     return Summary(
         "Send a bonus",
         count,
         noun="worker",
         lines=[
-            f"${amount} each from {data['account']}: “{data['reason']}”",
-            f"MTurk's fee: ${bonus_fee(amount)} each",
+            f"${amount} each from {account}: “{data['reason']}”",
+            f"{account.platform_type.label}'s fee: {percent(fees.bonus_rate)}, ${fees.bonus_fee(amount)} each",
         ],
-        money=(amount + bonus_fee(amount)) * count,
+        money=(amount + fees.bonus_fee(amount)) * count,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from decimal import Decimal
@@ -12,10 +13,11 @@ from django.contrib.admin import helpers
 from django.urls import reverse
 
 from hits import services
-from hits.models import HIT, Assignment, Outsourcer, Payment, Progress
+from hits.models import HIT, Assignment, Outsourcer, Payment, Progress, RejectionPolicy
 from hits.review.sync import fetch_assignments
 from platforms import platform_for
 from platforms.models import PlatformAccount
+from workers.models import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,11 +63,12 @@ def make_researcher(django_user_model, name):
     return user
 
 
-def offline_hit(owner, target="offline", *, environment="sandbox"):
+def offline_hit(owner, target="offline", *, environment="sandbox", account=None):
     """A HIT row as if posted (no platform call): for pages that only read."""
-    account, _ = PlatformAccount.objects.get_or_create(
-        owner=owner, name=f"{owner.username} lab", defaults={"environment": environment}
-    )
+    if account is None:
+        account, _ = PlatformAccount.objects.get_or_create(
+            owner=owner, name=f"{owner.username} lab", defaults={"environment": environment}
+        )
     outsourcer = Outsourcer.objects.create(
         owner=owner,
         account=account,
@@ -149,8 +152,11 @@ def test_approve_all_shows_the_money_with_fees_and_pays_each_worker_once(ada, ac
 
 
 def test_reject_all_needs_the_confirmation_and_sends_the_feedback(ada, account, crowd):
-    hit = answered(crowd, publish(account), ("AW1", "cat"))
+    outsourcer = publish(account)
+    Outsourcer.objects.filter(pk=outsourcer.pk).update(on_rejection=RejectionPolicy.REJECT)
+    hit = answered(crowd, outsourcer, ("AW1", "cat"))
     page = action_post(ada, "reject_all_hits", [hit.pk])
+    assert "reject on the platform: 1 worker is not paid" in page.content.decode()
     assert "approval rates" in page.content.decode()
 
     done = confirm_post(ada, page, feedback="You did not look at the picture.")
@@ -396,3 +402,35 @@ def test_huge_change_lists_say_more_than_the_cap_instead_of_counting_everything(
     assert "More than 2 HITs" in text
     assert "item-0" in text and "item-2" in text
     assert "1 HIT" in ada.get(reverse(CHANGELIST), {"q": "item-1"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_prolific_account_confirms_approvals_and_bonuses_with_prolifics_fee(ada, researcher):
+    prolific = PlatformAccount.objects.create(
+        owner=researcher, name="Ada on Prolific", platform="prolific", environment="emulator"
+    )
+    hit = offline_hit(researcher, "study", account=prolific)  # reward $0.50
+    worker = Worker.objects.create(platform="prolific", worker_id="5f0c1a2b3c4d5e6f7a8b9c0d")
+    Assignment.objects.create(hit=hit, assignment_id="S-1", worker=worker, platform_status="Submitted")
+
+    approve = ada.post(
+        reverse("admin:hits_assignment_changelist"),
+        {
+            "action": "approve_selected",
+            "index": 0,
+            helpers.ACTION_CHECKBOX_NAME: [str(hit.assignments.get().pk)],
+        },
+    )
+    approve = html.unescape(approve.content.decode())
+    assert "Prolific's fee: 33.33%" in approve and "$0.67" in approve  # 0.50 + 0.17
+    assert "MTurk" not in approve and "20%" not in approve
+
+    form = ada.post(
+        reverse("admin:workers_worker_changelist"),
+        {"action": "send_bonus", "index": 0, helpers.ACTION_CHECKBOX_NAME: [str(worker.pk)]},
+    )
+    bonus = html.unescape(
+        confirm_post(ada, form, account=str(prolific.pk), amount="3.00", reason="Thanks").content.decode()
+    )
+    assert "Prolific's fee: 33.33%, $1.00 each" in bonus and "$4.00" in bonus
+    assert "MTurk" not in bonus
