@@ -135,6 +135,11 @@ class Block(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     lifted = models.DateTimeField(null=True, blank=True)
+    platform_synced = models.BooleanField(
+        default=True,
+        help_text="The platform keeps the worker out as this row says (a ban on a platform without "
+        "qualifications is a block there; False until it is made, or lifted, on the platform).",
+    )
 
     objects = AccountOwnedQuerySet.as_manager()
 

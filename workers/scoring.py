@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from crowdhr import audit
 from crowdhr.audit import User
-from platforms import Capability, PlatformError, QualificationRequirement, platform_for
+from platforms import Capability, PlatformError, QualificationRequirement, platform_for, supports
 from platforms.models import PlatformAccount
 from platforms.registry import platform_types
 from workers import achievements
@@ -205,12 +205,33 @@ def achievement_bonus(achievement: Achievement) -> tuple[Decimal, str]:
 # --- bans and blocks ---------------------------------------------------------------------------
 @transaction.atomic
 def ban_worker(account: PlatformAccount, worker: Worker, *, reason: str, by: User | None) -> Block:
-    """Set the worker's Quality Score to 0: they cannot take our HITs until the retry delay passes."""
+    """Set the worker's Quality Score to 0: they cannot take our HITs until the retry delay passes.
+
+    On a platform without qualifications (Prolific) a score keeps nobody out, so the ban is also a
+    block on the platform: the row is written unsynced, and the block is made after commit
+    (`sync_bans`; the review cycle finishes it if this process dies first)."""
     row = _locked_scores(account, worker)[Qualification.QUALITY_SCORE]
     _set(row, 0, f"banned by {_name(by)}: {reason}")
-    block = Block.objects.create(account=account, worker=worker, kind=Block.Kind.BAN, reason=reason)
+    block = Block.objects.create(
+        account=account,
+        worker=worker,
+        kind=Block.Kind.BAN,
+        reason=reason,
+        platform_synced=not _ban_blocks(account),
+    )
     audit.record(by=by, action="ban", obj=worker, account=account.name, reason=reason)
+    _sync_after_commit(account)
     return block
+
+
+def _ban_blocks(account: PlatformAccount) -> bool:
+    """Does a ban need a block on the platform? Where qualifications are missing and blocks exist."""
+    return not supports(account, Capability.QUALIFICATIONS) and supports(account, Capability.HARD_BLOCKS)
+
+
+def _sync_after_commit(account: PlatformAccount) -> None:
+    if _ban_blocks(account):
+        transaction.on_commit(lambda: sync_bans(account=account))
 
 
 def _name(by: User | None) -> str:
@@ -226,9 +247,45 @@ def unban_worker(account: PlatformAccount, worker: Worker, *, by: User | None) -
     _set(row, max(restored, DEFAULT_QUALITY_THRESHOLD + 1), f"unbanned by {_name(by)}")
     lifted = Block.objects.filter(
         account=account, worker=worker, kind=Block.Kind.BAN, lifted__isnull=True
-    ).update(lifted=timezone.now())
+    ).update(lifted=timezone.now(), platform_synced=not _ban_blocks(account))
     audit.record(by=by, action="unban", obj=worker, account=account.name, bans=lifted)
+    _sync_after_commit(account)
     return lifted
+
+
+def sync_bans(*, account: PlatformAccount | None = None, limit: int = 500) -> int:
+    """Make (or lift) on the platform the blocks that bans need there; returns how many. Durable
+    work: each row stays unsynced until the platform did it, so any later process finishes it
+    (the review cycle calls this). A lifted ban unblocks only a worker nothing else keeps out."""
+    rows = Block.objects.filter(kind=Block.Kind.BAN, platform_synced=False).select_related(
+        "account", "worker"
+    )
+    if account is not None:
+        rows = rows.filter(account=account)
+    synced = 0
+    for block in rows.order_by("created")[:limit]:
+        try:
+            _sync_ban(block)
+        except PlatformError as error:
+            logger.warning("ban not synced", extra={"worker": block.worker.worker_id, "error": str(error)})
+            if not error.permanent:
+                break
+            continue
+        synced += Block.objects.filter(pk=block.pk, lifted=block.lifted).update(platform_synced=True)
+    return synced
+
+
+def _sync_ban(block: Block) -> None:
+    platform = platform_for(block.account)
+    worker_id = block.worker.worker_id
+    if block.lifted is None:
+        platform.block_worker(worker_id, reason=block.reason)
+        return
+    still_kept_out = Block.objects.filter(
+        account=block.account, worker=block.worker, lifted__isnull=True
+    ).exists()
+    if not still_kept_out:
+        platform.unblock_worker(worker_id, reason="ban lifted")
 
 
 # --- the platform's copy -----------------------------------------------------------------------

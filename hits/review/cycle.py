@@ -48,6 +48,7 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
             reports = list(pool.map(_review_in_thread, ids))
     report = CycleReport.combined(reports)
     scoring.sync_qualifications()
+    scoring.sync_bans()
     logger.info("review cycle", extra=report.counts())
     return report
 
