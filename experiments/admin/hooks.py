@@ -8,7 +8,7 @@ registers the extended admin in its place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from crowdhr.admin_tools import ObjectButtonsAdmin, Summary, object_button
+from crowdhr.audit import User
 from crowdhr.errors import Refusal
 from experiments.hooks import hooks_set_up
 from experiments.models import PlatformHooks
@@ -58,7 +59,9 @@ class PlatformAccountHooksAdmin(CapabilityGatedAdmin, ObjectButtonsAdmin, Platfo
     @object_button(label="Set up hooks", summarize=hooks_summary)
     def set_up_hooks(self, request: HttpRequest, account: PlatformAccount, data: dict[str, Any]) -> None:
         try:
-            hooks = hooks_set_up(account=account, target_url=hook_target_url(account), by=request.user)
+            hooks = hooks_set_up(
+                account=account, target_url=hook_target_url(account), by=cast(User, request.user)
+            )
         except Refusal as refusal:
             self.message_user(request, str(refusal), messages.ERROR)
             return
