@@ -29,6 +29,8 @@ from hits import services
 from hits.models import HIT, Assignment, Payment
 from hits.review.sync import fetch_assignments
 from hits.tests.test_admin import answered, confirm_post, publish
+from platforms.models import PlatformAccount
+from prolific_emulator.accounts import ensure_workspace
 from workers import scoring
 from workers import services as worker_services
 from workers.models import Worker
@@ -150,6 +152,19 @@ class World:
         self.payoffs[worker_id] = participant
         return study
 
+    def prolific_account(self) -> PlatformAccount:
+        """An account on the local Prolific (the live server's, as `settings` points crowdhr there)."""
+        self.count += 1
+        token = f"audit-prolific-{self.count}"
+        ensure_workspace(token)
+        return PlatformAccount.objects.create(
+            owner=self.account.owner,
+            name=f"Prolific {self.count}",
+            platform="prolific",
+            environment=PlatformAccount.Environment.EMULATOR,
+            secret_access_key=token,
+        )
+
     def published_study(self) -> Experiment:
         if not self.study.published_at:
             experiment_services.experiment_publish(experiment=self.study, by=None)
@@ -248,12 +263,16 @@ def scenarios(world: World) -> dict[tuple[str, str], Callable[[Client], object]]
         (experiment, "exclude_button"): button(
             experiment, "exclude_button", world.published_study, worker_id="AWY", reason="Pilot"
         ),
+        ("platforms.platformaccount", "set_up_hooks"): button(
+            "platforms.platformaccount", "set_up_hooks", world.prolific_account
+        ),
     }
 
 
 def test_every_state_changing_admin_action_leaves_an_audit_entry_naming_the_researcher(
-    client, researcher, account, crowd, study, rf, monkeypatch
+    client, researcher, account, crowd, study, rf, monkeypatch, live_server, settings
 ):
+    settings.PROLIFIC_EMULATOR_URL = f"{live_server.url}/emulator/prolific/api/v1/"
     client.force_login(researcher)
     world = World(account, crowd, study)
     monkeypatch.setattr(
