@@ -173,6 +173,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },
+    # Scores changed on the platform behind crowdhr's back (or a write lost there) are re-sent.
+    "repair-score-drift": {
+        "task": "workers.tasks.repair_score_drift",
+        "schedule": 15 * 60.0,
+        "options": {"expire_seconds": 14 * 60},
+    },
 }
 
 # --- Crowd platforms ----------------------------------------------------------------------

@@ -236,10 +236,16 @@ class MTurk(Platform):
                 raise
 
     def _has_status(self, assignment_id: str, status: str) -> bool:
-        """After a refused decision: was it refused because the decision already stands?"""
+        """After a refused decision: was it refused because the decision already stands?
+
+        A read that fails temporarily answers nothing: it raises that temporary error (retry later),
+        so an "already approved" after a lost answer is never taken for a refusal.
+        """
         try:
             return self.get_assignment(assignment_id).status == status
-        except PlatformError:
+        except PlatformError as error:
+            if not error.permanent:
+                raise
             return False
 
     # --- Money ---------------------------------------------------------------------------

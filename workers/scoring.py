@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from crowdhr import audit
 from crowdhr.audit import User
-from platforms import Capability, PlatformError, QualificationRequirement, platform_for, supports
+from platforms import Capability, Platform, PlatformError, QualificationRequirement, platform_for, supports
 from platforms.models import PlatformAccount
 from platforms.registry import platform_types
 from workers import achievements
@@ -320,30 +321,108 @@ def quality_requirement(
     )
 
 
+#: how many times one sync re-sends a score that moved while it was being sent
+MAX_RESENDS = 5
+
+
 def sync_qualifications(*, account: PlatformAccount | None = None, limit: int = 1000) -> int:
-    """Send changed scores to the platform; returns how many were synced. Safe to repeat."""
+    """Send changed scores to the platform; returns how many were synced. Safe to repeat.
+
+    Each send carries the score's value at send time, and a row is marked synced only by a
+    compare-and-set on that value after the call: if the score moved meanwhile (or a slower
+    concurrent sync may have written an older value over it), the current value is sent again. A
+    send whose outcome is unknown marks the row unsynced, so it is sent again next time.
+    """
     rows = WorkerQualification.objects.unsynced().select_related("account", "worker")
-    # Platforms without qualifications (Prolific) have no copy to sync: crowdhr keeps the scores.
-    rows = rows.filter(
-        account__platform__in=[k.key for k in platform_types() if k.supports(Capability.QUALIFICATIONS)]
-    )
+    rows = rows.filter(account__platform__in=_platforms_with_qualifications())
     if account is not None:
         rows = rows.filter(account=account)
     synced = 0
-    platforms: dict[int, object] = {}
+    platforms: dict[int, Platform] = {}
     for row in rows.order_by("account_id", "worker_id")[:limit]:
         platform = platforms.setdefault(row.account_id, platform_for(row.account))
         try:
-            type_id = qualification_type_id(row.account, row.qualification)
-            platform.set_qualification_score(type_id, row.worker.worker_id, row.value)
+            synced += send_score(platform, row)
         except PlatformError as error:
             logger.warning(
                 "qualification sync failed", extra={"worker": row.worker.worker_id, "error": str(error)}
             )
             if not error.permanent:
                 break
-            continue
-        synced += WorkerQualification.objects.filter(pk=row.pk, value=row.value).update(
-            synced_value=row.value
-        )
     return synced
+
+
+def _platforms_with_qualifications() -> list[str]:
+    # Platforms without qualifications (Prolific) have no copy to sync: crowdhr keeps the scores.
+    return [k.key for k in platform_types() if k.supports(Capability.QUALIFICATIONS)]
+
+
+def send_score(platform: Platform, row: WorkerQualification) -> bool:
+    """Send the row's current value until the platform holds the value crowdhr still has after
+    the call (a compare-and-set that cannot regress); True once it is marked synced."""
+    type_id = qualification_type_id(row.account, row.qualification)
+    current = WorkerQualification.objects.filter(pk=row.pk)
+    for _ in range(MAX_RESENDS):
+        value = current.values_list("value", flat=True).get()
+        try:
+            platform.set_qualification_score(type_id, row.worker.worker_id, value)
+        except PlatformError:
+            current.update(synced_value=None)  # it may have landed, or not: unknown until re-sent
+            raise
+        if current.filter(value=value).update(synced_value=value):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A score the platform shows differently from crowdhr (repaired: crowdhr's value sent)."""
+
+    account: str
+    worker_id: str
+    qualification: str
+    on_platform: int | None
+    in_crowdhr: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account}: {self.worker_id} {self.qualification} was {self.on_platform} on the "
+            f"platform, {self.in_crowdhr} in crowdhr"
+        )
+
+
+def repair_score_drift(*, account: PlatformAccount | None = None, limit: int = 1000) -> list[Drift]:
+    """Compare the scores crowdhr believes synced with the platform's, and re-send any that drifted
+    (changed on the platform behind crowdhr's back, or a lost write); returns what was repaired.
+
+    Reads one score per row, most recently changed first (where drift is likeliest), up to `limit`.
+    """
+    rows = WorkerQualification.objects.filter(
+        synced_value=F("value"), account__platform__in=_platforms_with_qualifications()
+    ).select_related("account", "worker")
+    if account is not None:
+        rows = rows.filter(account=account)
+    repaired: list[Drift] = []
+    platforms: dict[int, Platform] = {}
+    for row in rows.order_by("-updated", "pk")[:limit]:
+        platform = platforms.setdefault(row.account_id, platform_for(row.account))
+        try:
+            type_id = qualification_type_id(row.account, row.qualification)
+            shown = platform.get_qualification_score(type_id, row.worker.worker_id)
+            if shown == row.value:
+                continue
+            WorkerQualification.objects.filter(pk=row.pk).update(synced_value=None)
+            send_score(platform, row)
+        except PlatformError as error:
+            logger.warning(
+                "score drift check failed", extra={"worker": row.worker.worker_id, "error": str(error)}
+            )
+            if not error.permanent:
+                break
+            continue
+        drift = Drift(
+            row.account.name, row.worker.worker_id, row.get_qualification_display(), shown, row.value
+        )
+        logger.warning("score drift repaired", extra={"drift": str(drift)})
+        repaired.append(drift)
+    return repaired
