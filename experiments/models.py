@@ -11,6 +11,7 @@ from django.db import models
 from crowdhr.ownership import OwnedQuerySet
 from crowdhr.secrets import EncryptedTextField
 from experiments.otree import OtreeClient
+from hits.models import RejectionPolicy
 
 
 class OtreeSite(models.Model):
@@ -78,6 +79,16 @@ class Experiment(models.Model):
         upload_to="batches/",
         blank=True,
         help_text="Batches: a CSV file, one item per row, columns as placeholders.",
+    )
+    on_rejection = models.CharField(
+        max_length=10,
+        choices=RejectionPolicy.choices,
+        default=RejectionPolicy.PAY_ANYWAY,
+        help_text=(
+            "Pay anyway (the default): a rejected worker is still paid on the platform, and only their "
+            "Quality Score drops. Reject on the platform: the worker is not paid and their approval "
+            "rate there suffers."
+        ),
     )
     # oTree studies
     otree_site = models.ForeignKey(

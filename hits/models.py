@@ -11,6 +11,16 @@ from crowdhr.ownership import AccountOwnedQuerySet, OwnedQuerySet
 from platforms.models import PlatformAccount
 
 
+class RejectionPolicy(models.TextChoices):
+    """What a rejection does on the platform. crowdhr's own judgement (the Quality Score, the
+    streak) is the same either way: the score weeds out bad workers, so by default rejected work
+    is still approved and paid on the platform, because a platform rejection costs the worker
+    their approval rate there."""
+
+    PAY_ANYWAY = "pay", "Pay anyway and lower the Quality Score"
+    REJECT = "reject", "Reject on the platform (the worker is not paid)"
+
+
 class Outsourcer(models.Model):
     """One unit of outsourced work: one item to be answered, or one study's recruitment.
 
@@ -32,6 +42,12 @@ class Outsourcer(models.Model):
     active = models.BooleanField(default=True)
     needs_review = models.BooleanField(default=False)
     problem = models.TextField(blank=True)
+    on_rejection = models.CharField(
+        max_length=10,
+        choices=RejectionPolicy.choices,
+        default=RejectionPolicy.PAY_ANYWAY,
+        help_text="What rejecting an assignment does on the platform.",
+    )
     answer = models.JSONField(null=True, blank=True, help_text="The agreed (or entered) answer.")
     answer_source = models.CharField(max_length=100, blank=True)
     agreements = models.PositiveIntegerField(
@@ -163,6 +179,10 @@ class Assignment(models.Model):
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.UNDECIDED)
     decided_by = models.CharField(max_length=150, blank=True, help_text="consensus, completion, or a person.")
     decision_time = models.DateTimeField(null=True, blank=True)
+    paid_despite_rejection = models.BooleanField(
+        default=False,
+        help_text="Rejected by crowdhr (Quality Score lowered) but approved and paid on the platform.",
+    )
     feedback = models.TextField(blank=True, help_text="The message the worker sees with the decision.")
     problem = models.TextField(blank=True, help_text="Why a person must decide this assignment.")
     first_seen = models.DateTimeField(auto_now_add=True)

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from crowdhr import audit
 from crowdhr.audit import User
-from hits.models import Assignment, Payment
+from hits.models import Assignment, Payment, RejectionPolicy
 from platforms import Platform, PlatformError, fees_for, platform_for
 from workers import scoring
 from workers.models import Achievement
@@ -68,14 +68,31 @@ def approve_assignment(assignment: Assignment, *, feedback: str = "", decided_by
 
 
 def reject_assignment(assignment: Assignment, *, feedback: str, decided_by: str) -> bool:
-    """Reject an undecided assignment with the reason the worker reads. False when already decided."""
-    return _decide(assignment, approve=False, feedback=feedback, decided_by=decided_by)
+    """Reject an undecided assignment with the reason the worker reads. False when already decided.
+
+    Under the Outsourcer's rejection policy "pay anyway" (the default) the platform is told to
+    APPROVE (the worker is paid, their approval rate there untouched) while crowdhr records the
+    rejection: the Quality Score drops and the streak ends once the approval is done.
+    """
+    pay_anyway = assignment.hit.outsourcer.on_rejection == RejectionPolicy.PAY_ANYWAY
+    if pay_anyway:
+        feedback = f"{feedback} {PAID_ANYWAY_NOTE}".strip()
+    return _decide(
+        assignment, approve=False, feedback=feedback, decided_by=decided_by, pay_anyway=pay_anyway
+    )
 
 
-def _decide(assignment: Assignment, *, approve: bool, feedback: str, decided_by: str) -> bool:
+#: what a worker rejected under the "pay anyway" policy reads after the reason
+PAID_ANYWAY_NOTE = "You are paid for this HIT anyway, but it lowers your Quality Score with us."
+
+
+def _decide(
+    assignment: Assignment, *, approve: bool, feedback: str, decided_by: str, pay_anyway: bool = False
+) -> bool:
     with transaction.atomic():
         claimed = Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
             decision=Decision.APPROVING if approve else Decision.REJECTING,
+            paid_despite_rejection=pay_anyway,
             decided_by=decided_by,
             feedback=feedback,
             decision_time=timezone.now(),
@@ -83,7 +100,9 @@ def _decide(assignment: Assignment, *, approve: bool, feedback: str, decided_by:
         )
         if not claimed:
             return False
-        payment = _decision_row(assignment, approved=approve, reason=feedback, triggered_by=decided_by)
+        payment = _decision_row(
+            assignment, approved=approve or pay_anyway, reason=feedback, triggered_by=decided_by
+        )
     settle(payment)
     return True
 
@@ -339,22 +358,32 @@ def _record_success(payment: Payment) -> None:
             status=Payment.Status.DONE, done_at=timezone.now(), error=""
         )
         if done and payment.kind != Payment.Kind.BONUS:
-            approved = payment.kind == Payment.Kind.APPROVAL
-            finished = Assignment.objects.filter(
-                pk=payment.assignment_id, decision=Decision.APPROVING if approved else Decision.REJECTING
-            ).update(
-                decision=Decision.APPROVED if approved else Decision.REJECTED,
-                platform_status=Assignment.PlatformStatus.APPROVED
-                if approved
-                else Assignment.PlatformStatus.REJECTED,
-            )
-            if finished:
-                new_bonuses = record_scores(payment.assignment, approved=approved)
+            new_bonuses = _finish_decision(payment)
     logger.info(
         "payment done", extra={"payment": payment.pk, "kind": payment.kind, "amount": str(payment.amount)}
     )
     for bonus in new_bonuses:
         settle(bonus)
+
+
+def _finish_decision(payment: Payment) -> list[Payment]:
+    """Mark the assignment decided as crowdhr judged it (an approval on the platform may carry a
+    rejection: the "pay anyway" policy) and score it; the achievement bonus rows it earned."""
+    on_platform = (
+        Assignment.PlatformStatus.APPROVED
+        if payment.kind == Payment.Kind.APPROVAL
+        else Assignment.PlatformStatus.REJECTED
+    )
+    for claimed, decided, approved in (
+        (Decision.APPROVING, Decision.APPROVED, True),
+        (Decision.REJECTING, Decision.REJECTED, False),
+    ):
+        finished = Assignment.objects.filter(pk=payment.assignment_id, decision=claimed).update(
+            decision=decided, platform_status=on_platform
+        )
+        if finished:
+            return record_scores(payment.assignment, approved=approved)
+    return []
 
 
 def _record_failure(payment: Payment, error: PlatformError) -> None:
@@ -380,7 +409,11 @@ def _record_failure(payment: Payment, error: PlatformError) -> None:
             verb = "approve" if payment.kind == Payment.Kind.APPROVAL else "reject"
             Assignment.objects.filter(
                 pk=payment.assignment_id, decision__in=[Decision.APPROVING, Decision.REJECTING]
-            ).update(decision=Decision.UNDECIDED, problem=f"The platform refused to {verb} it: {error}")
+            ).update(
+                decision=Decision.UNDECIDED,
+                paid_despite_rejection=False,
+                problem=f"The platform refused to {verb} it: {error}",
+            )
 
 
 def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:

@@ -27,7 +27,7 @@ from hits import payments
 # Flagging has one home, `hits.flags` (the review uses it too); re-exported with the other services.
 from hits.flags import outsourcer_flag as outsourcer_flag
 from hits.flags import outsourcer_unflag as outsourcer_unflag
-from hits.models import HIT, Assignment, Outsourcer, Payment
+from hits.models import HIT, Assignment, Outsourcer, Payment, RejectionPolicy
 from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
 from platforms import (
@@ -82,8 +82,11 @@ def outsourcer_create(
     by: User | None = None,
     destination: Destination | None = None,
     batch_sizes: Sequence[int] | None = None,
+    on_rejection: str | None = None,
 ) -> Outsourcer:
     """Create an Outsourcer and post its HIT(s).
+
+    `on_rejection` (a `RejectionPolicy`) defaults to the experiment's, else to paying anyway.
 
     Only one open Outsourcer per target: without `force` a second one is refused; with `force`
     (a forced import) the open ones are closed first (see `outsourcers_close_for_target`).
@@ -105,6 +108,8 @@ def outsourcer_create(
         task_type=task_type,
         task_config=task_config or {},
         inputs=inputs,
+        on_rejection=on_rejection
+        or (experiment.on_rejection if experiment is not None else RejectionPolicy.PAY_ANYWAY),
     )
     hits_create(outsourcer=outsourcer, settings=settings, destination=destination, batch_sizes=batch_sizes)
     audit.record(by=by, action="create", obj=outsourcer, task_type=task_type)

@@ -227,7 +227,11 @@ def test_a_submission_without_a_finished_participant_waits_for_a_person(study, b
 
 def test_the_researcher_may_reject_unfinished_submissions_with_a_message(account, site, browser, crowd):
     study = make_study(
-        account, site, reject_unfinished=True, unfinished_feedback="No finished session found."
+        account,
+        site,
+        reject_unfinished=True,
+        unfinished_feedback="No finished session found.",
+        on_rejection="reject",
     )
     services.experiment_publish(experiment=study, by=None)
     hit = hits_of(study)[0]

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hits import services
-from hits.models import HIT, Assignment, Outsourcer, Payment
+from hits.models import HIT, Assignment, Outsourcer, Payment, RejectionPolicy
 from hits.review.cycle import review_active_hits
 from platforms import platform_for
 from workers import scoring
@@ -58,6 +58,7 @@ def on_platform(account, outsourcer):
 
 def test_two_of_three_agree_approves_the_two_and_rejects_the_third_naming_the_answer(account, crowd):
     outsourcer = publish(account)
+    Outsourcer.objects.filter(pk=outsourcer.pk).update(on_rejection=RejectionPolicy.REJECT)
     answer(crowd, outsourcer, ("AW1", "cat"), ("AW2", "dog"), ("AW3", "cat"))
 
     review_active_hits()

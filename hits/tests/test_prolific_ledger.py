@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from hits import payments, services
-from hits.models import HIT, Assignment, Payment
+from hits.models import HIT, Assignment, Outsourcer, Payment, RejectionPolicy
 from hits.review.sync import fetch_assignments
 from platforms import ExternalPage, platform_for
 from platforms.models import PlatformAccount
@@ -223,6 +223,8 @@ def test_a_bonus_the_platform_refuses_fails_without_paying(account):
 def test_decisions_on_prolific_go_through_the_same_ledger(account):
     hit = publish(account, 3)
     first, second = participants_complete(hit, 2)
+    Outsourcer.objects.filter(pk=hit.outsourcer_id).update(on_rejection=RejectionPolicy.REJECT)
+    second.hit.outsourcer.refresh_from_db()
 
     assert payments.approve_assignment(first, decided_by="test")
     assert payments.reject_assignment(second, feedback="The attention check was failed.", decided_by="test")
