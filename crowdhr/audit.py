@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from crowdhr.models import AuditEntry
 
-User = AbstractBaseUser
+__all__ = ["User", "owner_id_of", "record"]  # User: the person in `by` (AUTH_USER_MODEL is Django's)
 
 
 def record(*, by: User | None, action: str, obj: models.Model, **details: Any) -> AuditEntry:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -10,16 +10,19 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-class AuditEntryQuerySet(models.QuerySet):
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     """A researcher sees the entries about their own objects and the entries they made."""
 
-    def visible_to(self, user: Any) -> AuditEntryQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> Self:
         if user.is_superuser:
             return self
         return self.filter(Q(owner=user) | Q(by=user))
 
-    def about(self, *objects: models.Model) -> AuditEntryQuerySet:
+    def about(self, *objects: models.Model) -> Self:
         """The entries about any of `objects`."""
         about = Q(pk__in=[])
         for obj in objects:
@@ -61,5 +64,5 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        who = self.by.get_username() if self.by_id else "system"
+        who = self.by.get_username() if self.by is not None else "system"
         return f"{who} {self.action} {self.object_repr}"

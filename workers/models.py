@@ -4,6 +4,8 @@ Nothing here knows of HITs: a score changes for a reason given as text by the la
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 
@@ -50,8 +52,8 @@ class QualificationType(models.Model):
         return f"{self.get_qualification_display()} on {self.account}"
 
 
-class WorkerQualificationQuerySet(AccountOwnedQuerySet):
-    def unsynced(self) -> WorkerQualificationQuerySet:
+class WorkerQualificationQuerySet(AccountOwnedQuerySet["WorkerQualification"]):
+    def unsynced(self) -> Self:
         return self.exclude(synced_value=models.F("value"))
 
 

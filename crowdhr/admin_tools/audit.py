@@ -7,6 +7,8 @@ so another researcher's object answers 404.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from django.contrib import admin
 from django.db import models
 from django.http import Http404, HttpRequest
@@ -15,14 +17,19 @@ from django.template.response import TemplateResponse
 from crowdhr.models import AuditEntry
 
 
-class AuditHistoryAdmin(admin.ModelAdmin):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AuditHistoryAdmin(admin.ModelAdmin[_M]):
     """A ModelAdmin whose History page lists the object's audit entries, newest first."""
 
-    def audited_objects(self, obj: models.Model) -> list[models.Model]:
+    def audited_objects(self, obj: _M) -> list[models.Model]:
         """Whose entries the page shows: the object's own (a HIT adds its Outsourcer's)."""
         return [obj]
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
         obj = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
         if obj is None or not self.has_view_or_change_permission(request, obj):
             raise Http404("No such object.")

@@ -8,7 +8,8 @@ page shown and counts at most 10,000 rows (`CappedCountPaginator`); `owned()` (i
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
@@ -33,7 +34,8 @@ class PageAnnotatedChangeList(ChangeList):
         finally:
             self.queryset = rows
         ids = [row.pk for row in self.result_list]
-        annotated = self.model_admin.annotate_page(self.model._default_manager.filter(pk__in=ids), request)
+        model_admin = cast("PageAnnotationsAdmin[Any]", self.model_admin)  # its get_changelist chose us
+        annotated = model_admin.annotate_page(self.model._default_manager.filter(pk__in=ids), request)
         by_pk = {row.pk: row for row in annotated}
         self.result_list = [by_pk[pk] for pk in ids if pk in by_pk]
 
@@ -46,14 +48,18 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        rows = cast(models.QuerySet[Any], self.object_list)  # change lists paginate querysets
+        return rows[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
         return self.count > self.cap
 
 
-class PageAnnotationsAdmin(admin.ModelAdmin):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class PageAnnotationsAdmin(admin.ModelAdmin[_M]):
     """Use with `annotate_page(queryset, request)` returning the page's rows with computed columns.
 
     Its change list counts at most 10,000 rows (`CappedCountPaginator`); give the model a
@@ -63,8 +69,11 @@ class PageAnnotationsAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
 
-    def annotate_page(self, queryset: models.QuerySet, request: HttpRequest) -> models.QuerySet:
-        return queryset.select_related(*self.list_select_related) if self.list_select_related else queryset
+    def annotate_page(self, queryset: models.QuerySet[_M], request: HttpRequest) -> Iterable[_M]:
+        related = self.list_select_related
+        if isinstance(related, (list, tuple)) and related:
+            return queryset.select_related(*related)
+        return queryset.select_related() if related is True else queryset
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return PageAnnotatedChangeList
