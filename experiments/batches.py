@@ -13,7 +13,7 @@ from django.utils import timezone
 from crowdhr.audit import User
 from hits.models import Outsourcer
 from hits.services import HitSettings, ServiceError, outsourcer_create
-from hits.task_types import get_task_type
+from hits.task_types import ConfigError, TemplateBatch, check_config, get_task_type
 from platforms import Capability, supports
 
 MAX_ITEMS = 10_000
@@ -44,6 +44,7 @@ def read_items(data: bytes) -> list[dict[str, str]]:
 def check_template_fits(task_config: dict[str, Any], headers: list[str]) -> None:
     """Every ${placeholder} of the template must be a column of the CSV."""
     task = get_task_type("template_batch", task_config)
+    assert isinstance(task, TemplateBatch)
     missing = sorted(set(task.placeholders()) - set(headers))
     if missing:
         raise ServiceError(f"The template uses columns the CSV does not have: {', '.join(missing)}.")
@@ -63,6 +64,10 @@ def item_target(experiment, number: int) -> str:
 def batch_publish(*, experiment, by: User | None) -> list[Outsourcer]:
     """Post one HIT per CSV row that has none yet (publishing again only posts what is missing)."""
     task_type = experiment.task_type or "template_batch"
+    try:
+        check_config(task_type, experiment.task_config)
+    except ConfigError as error:
+        raise ServiceError(f"{experiment}: the task type's settings cannot work: {error}") from error
     items = experiment_items(experiment)
     if task_type == "template_batch":
         check_template_fits(experiment.task_config, list(items[0]))

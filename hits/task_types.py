@@ -7,6 +7,12 @@ consensus (oTree studies) set `decides_by = "completion"` and implement `judge`.
 
 Every HIT also asks the worker whether they were confused and for comments; the base class
 adds those questions and reads them back in `create_assignment_dict`.
+
+A task type also describes its settings for the researcher: `settings_form` (a `SettingsForm`
+whose cleaned data is the config; without one, a form is built from `example`), `help_text`,
+a ready-made `example` config and `example_inputs` (one item, for the preview). `validate_config`
+raises `ConfigError`, naming the setting at fault, and `check_config` turns anything a config
+could raise into one, so a bad setting is a form error and never a crash at publish time.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
+
+from django import forms
 
 from hits.consensus import Group
 from platforms import Destination, HtmlForm
@@ -50,8 +58,79 @@ def get_task_type(key: str, config: dict[str, Any] | None = None) -> TaskType:
     return cls(config or {})
 
 
-def task_type_choices() -> list[tuple[str, str]]:
-    return [(key, cls.label) for key, cls in sorted(_registry.items())]
+def task_type_choices(decides_by: str | None = None) -> list[tuple[str, str]]:
+    """(key, label) of every registered task type, or of those deciding by `decides_by` only."""
+    return [
+        (key, cls.label)
+        for key, cls in sorted(_registry.items())
+        if decides_by is None or cls.decides_by == decides_by
+    ]
+
+
+def task_type_class(key: str) -> type[TaskType]:
+    try:
+        return _registry[key]
+    except KeyError as error:
+        raise ConfigError(f"There is no task type {key!r}.", setting="task_type") from error
+
+
+class ConfigError(ValueError):
+    """A researcher's settings cannot work; `setting` names the config key at fault, if one is."""
+
+    def __init__(self, message: str, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+def check_config(key: str, config: Any) -> TaskType:
+    """The configured task type, or ConfigError: whatever a researcher typed, nothing else is raised."""
+    cls = task_type_class(key)
+    if not isinstance(config, dict):
+        raise ConfigError('The settings must be a JSON object, e.g. {"question": "..."}.')
+    try:
+        return cls(config)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ConfigError(str(error) or f"These settings do not work for {cls.label}.") from error
+
+
+# --- the settings of a task type as a form ----------------------------------------------------
+class ListField(forms.CharField):
+    """A list of texts, edited one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(map(str, value)) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class SettingsForm(forms.Form):
+    """The settings of one task type; its cleaned data (blank values left out) is the config."""
+
+    def config(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", [])}
+
+
+def settings_form_from_example(example: dict[str, Any]) -> type[SettingsForm]:
+    """A form for a task type that declares none: one field per key of its example config."""
+    fields: dict[str, forms.Field] = {}
+    for name, value in example.items():
+        if isinstance(value, bool):
+            fields[name] = forms.BooleanField(required=False)
+        elif isinstance(value, int | float):
+            fields[name] = forms.FloatField(required=False)
+        elif isinstance(value, list):
+            fields[name] = ListField(required=False, help_text="One per line.")
+        elif isinstance(value, dict):
+            fields[name] = forms.JSONField(required=False)
+        else:
+            fields[name] = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    return type("ExampleSettingsForm", (SettingsForm,), fields)
 
 
 @dataclass
@@ -88,13 +167,22 @@ class TaskType:
     label: ClassVar[str] = ""
     decides_by: ClassVar[str] = "consensus"  # or "completion"
     answer_fields: ClassVar[tuple[str, ...]] = ("answer",)
+    help_text: ClassVar[str] = ""
+    example: ClassVar[dict[str, Any]] = {}
+    example_inputs: ClassVar[dict[str, Any]] = {}
+    settings_form: ClassVar[type[SettingsForm] | None] = None
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.validate_config()
 
     def validate_config(self) -> None:
-        """Raise ValueError when the researcher's settings cannot work."""
+        """Raise ConfigError (a ValueError) when the researcher's settings cannot work."""
+
+    @classmethod
+    def settings_form_class(cls) -> type[SettingsForm]:
+        """The form of this type's settings: `settings_form`, else one built from `example`."""
+        return cls.settings_form or settings_form_from_example(cls.example)
 
     # --- the HIT ---------------------------------------------------------------------------
     def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
@@ -226,6 +314,59 @@ def _escaped(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _question(config: dict[str, Any]) -> None:
+    if not isinstance(config.get("question", ""), str):
+        raise ConfigError("The question must be text.", setting="question")
+
+
+def _number(config: dict[str, Any], name: str, what: str) -> float | None:
+    value = config.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"The {what} must be a number.", setting=name)
+    try:
+        number = float(value)
+    except ValueError as error:
+        raise ConfigError(f"The {what} must be a number.", setting=name) from error
+    if not math.isfinite(number):
+        raise ConfigError(f"The {what} must be a finite number.", setting=name)
+    return number
+
+
+class QuestionForm(SettingsForm):
+    question = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Shown above each item, e.g. 'Is this review positive?'.",
+    )
+
+
+class ChoiceSettings(QuestionForm):
+    choices = ListField(help_text="One choice per line; at least two.")
+
+
+class NumberSettings(QuestionForm):
+    tolerance = forms.FloatField(
+        min_value=0, initial=0, help_text="How far apart two agreeing numbers may be, e.g. 0.5."
+    )
+    min = forms.FloatField(required=False, label="Lowest valid answer")
+    max = forms.FloatField(required=False, label="Highest valid answer")
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "tolerance": self.cleaned_data["tolerance"]}
+
+
+class TemplateSettings(SettingsForm):
+    template = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "class": "vLargeTextField"}),
+        help_text="HTML with ${column} placeholders, one per CSV column used.",
+    )
+    answer_fields = ListField(
+        required=False, initial=["answer"], help_text="Names of the template's form fields, one per line."
+    )
+
+
 # --- built-in task types that need no Python -------------------------------------------------
 @register("categorical")
 class Categorical(TaskType):
@@ -235,11 +376,23 @@ class Categorical(TaskType):
     """
 
     label = "Choice from a list"
+    help_text = (
+        "Each worker picks one choice; an item is answered when enough workers picked the same one. "
+        "Each CSV row shows its 'text' column (or a link to its 'url')."
+    )
+    example = {"question": "Is this review positive?", "choices": ["positive", "negative", "mixed"]}
+    example_inputs = {"text": "The soup was cold but the staff were lovely."}
+    settings_form = ChoiceSettings
 
     def validate_config(self) -> None:
+        _question(self.config)
         choices = self.config.get("choices")
         if not isinstance(choices, list) or len(choices) < 2:
-            raise ValueError("A choice task needs a list of at least two choices.")
+            raise ConfigError("A choice task needs a list of at least two choices.", setting="choices")
+        if any(not isinstance(c, str | int | float) or not str(c).strip() for c in choices):
+            raise ConfigError("Every choice must be a non-empty text.", setting="choices")
+        if len({str(c).strip() for c in choices}) < len(choices):
+            raise ConfigError("Each choice may appear only once.", setting="choices")
 
     def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
         return self.standard_content(inputs, settings)
@@ -266,13 +419,25 @@ class Number(TaskType):
     """
 
     label = "Number (agree within a tolerance)"
+    help_text = (
+        "Each worker types a number; two workers agree when their numbers differ by at most the "
+        "tolerance. An agreed number outside the lowest and highest goes to a person."
+    )
+    example = {"question": "How many people are in the photo?", "tolerance": 0, "min": 0}
+    example_inputs = {"text": "(the photo of item 1)"}
+    settings_form = NumberSettings
 
     def validate_config(self) -> None:
-        try:
-            if float(self.config.get("tolerance", 0)) < 0:
-                raise ValueError
-        except (TypeError, ValueError) as error:
-            raise ValueError("The tolerance must be a number of at least 0.") from error
+        _question(self.config)
+        tolerance = _number(self.config, "tolerance", "tolerance")
+        if tolerance is not None and tolerance < 0:
+            raise ConfigError("The tolerance must be a number of at least 0.", setting="tolerance")
+        low, high = (
+            _number(self.config, "min", "lowest answer"),
+            _number(self.config, "max", "highest answer"),
+        )
+        if low is not None and high is not None and low > high:
+            raise ConfigError("The lowest valid answer is above the highest.", setting="max")
 
     def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
         return self.standard_content(inputs, settings)
@@ -318,6 +483,13 @@ class FreeText(TaskType):
     """
 
     label = "Free text (case and spaces ignored)"
+    help_text = "Each worker types a text; two workers agree when the texts match, ignoring case and spaces."
+    example = {"question": "Type the words in the image."}
+    example_inputs = {"url": "https://example.org/item-1.png"}
+    settings_form = QuestionForm
+
+    def validate_config(self) -> None:
+        _question(self.config)
 
     def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
         return self.standard_content(inputs, settings)
@@ -334,6 +506,9 @@ class FreeText(TaskType):
         return bool(normalise_text(answer["answer"]))
 
 
+FIELD_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
+
+
 @register("template_batch")
 class TemplateBatch(TaskType):
     """A researcher's HTML template with ${column} placeholders, one HIT per CSV row.
@@ -343,6 +518,20 @@ class TemplateBatch(TaskType):
     """
 
     label = "Template batch (CSV + HTML template)"
+    help_text = (
+        "Your own HTML with ${column} placeholders, filled from each CSV row (values are escaped). "
+        "Its form fields named in 'answer fields' are the answer; workers agree when all of them match."
+    )
+    example = {
+        "template": (
+            "<p>Is <strong>${name}</strong> a city in ${country}?</p>\n"
+            '<label><input type="radio" name="answer" value="yes" required> yes</label>\n'
+            '<label><input type="radio" name="answer" value="no"> no</label>'
+        ),
+        "answer_fields": ["answer"],
+    }
+    example_inputs = {"name": "Lyon", "country": "France"}
+    settings_form = TemplateSettings
 
     @property
     def answer_fields(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -350,14 +539,26 @@ class TemplateBatch(TaskType):
 
     def validate_config(self) -> None:
         template = self.config.get("template", "")
-        if not template.strip():
-            raise ValueError("A template batch needs an HTML template.")
+        if not isinstance(template, str) or not template.strip():
+            raise ConfigError("A template batch needs an HTML template.", setting="template")
         fields = self.config.get("answer_fields") or ["answer"]
+        if not isinstance(fields, list) or any(
+            not isinstance(f, str) or not FIELD_NAME.match(f) for f in fields
+        ):
+            raise ConfigError(
+                "Answer fields are form field names (letters, digits, _ and -).", setting="answer_fields"
+            )
         missing = [
             name for name in fields if f'name="{name}"' not in template and f"name='{name}'" not in template
         ]
         if missing:
-            raise ValueError(f"The template has no form field named {', '.join(missing)}.")
+            raise ConfigError(
+                f"The template has no form field named {', '.join(missing)}.", setting="template"
+            )
+        if any(m.group("invalid") is not None for m in string.Template.pattern.finditer(template)):
+            raise ConfigError(
+                "A $ that is not a ${column} placeholder: write $$ for a dollar sign.", "template"
+            )
 
     def placeholders(self) -> list[str]:
         names = [

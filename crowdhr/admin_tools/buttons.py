@@ -2,8 +2,9 @@
 
 Buttons are methods decorated with `object_button` and listed in `object_buttons`. Each is an
 admin URL ``<pk>/button/<name>/`` wrapped in `admin_site.admin_view`; unknown names answer 404,
-a wrong method 405, and the object is looked up through the scoped queryset (another
-researcher's object: 404). The method returns a response, or None to go back to the change page::
+a wrong method 405 (a GET on a button that asks first shows its confirmation page, never runs
+it), and the object is looked up through the scoped queryset (another researcher's object: 404).
+The method returns a response, or None to go back to the change page::
 
     class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin, admin.ModelAdmin):
         object_buttons = ["publish"]
@@ -128,7 +129,9 @@ class ObjectButtonsAdmin(admin.ModelAdmin):
         if name not in self.object_buttons:
             raise Http404("No such button.")
         button: ObjectButton = getattr(self, name).object_button
-        if request.method not in button.methods:
+        # A GET on a button that asks first shows its confirmation page (a bookmark, a reload).
+        asks_first = button.summarize is not None or button.form_class is not None
+        if request.method not in button.methods and not (request.method == "GET" and asks_first):
             return HttpResponseNotAllowed(button.methods)
         obj = self.get_scoped_object(request, object_id)
         if not self.has_change_permission(request, obj):

@@ -33,6 +33,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from crowdhr.admin_tools.fields import preselect_single_choices
 from crowdhr.admin_tools.urls import admin_url
 
 CONFIRMED = "confirmed"
@@ -88,6 +89,7 @@ def render_confirmation(
     request: HttpRequest,
     modeladmin: admin.ModelAdmin,
     *,
+    preselect_single_choices(form)  # the researcher's one account is chosen already
     summary: Summary,
     form: forms.Form,
     hidden: Iterable[tuple[str, str]],

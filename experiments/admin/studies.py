@@ -29,7 +29,13 @@ from crowdhr.admin_tools import (
 )
 from crowdhr.secrets import keep_blank_secrets
 from experiments import services
-from experiments.admin.forms import READONLY_FIELDS, ExperimentForm, experiment_fieldsets, settings_fields
+from experiments.admin.forms import (
+    READONLY_FIELDS,
+    ExperimentForm,
+    experiment_fieldsets,
+    fold_other_task_types,
+    settings_fields,
+)
 from experiments.admin.preview import preview_frame, preview_page
 from experiments.admin.scheduling import schedule_urls
 from experiments.batches import experiment_items
@@ -465,6 +471,8 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Experiment | None = None):
         kind = self.kind_of(request, obj) or Experiment.Kind.BATCH
         fieldsets = experiment_fieldsets(kind)
+        if obj is not None and obj.task_type:
+            fieldsets = fold_other_task_types(fieldsets, obj.task_type)
         if obj is None:
             other = next(value for value in Experiment.Kind.values if value != kind)
             label = Experiment.Kind(kind).label

@@ -74,7 +74,7 @@ def test_the_study_form_offers_the_sites_session_configs_and_only_own_sites(
     other = django_user_model.objects.create_user("grace", is_staff=True)
     OtreeSite.objects.create(owner=other, name="Grace's oTree", url=otree_server.url, rest_key="x")
 
-    page = ada.get(f"{EXPERIMENTS}add/")
+    page = ada.get(f"{EXPERIMENTS}add/?kind=otree")
 
     assert b'<option value="effort">Effort task (crowdhr demo) (Lab oTree)</option>' in page.content
     assert b"Grace&#x27;s oTree" not in page.content

@@ -230,7 +230,10 @@ def test_object_buttons_refuse_unknown_names_wrong_methods_and_other_researchers
     mine = offline_hit(researcher)
     theirs = offline_hit(make_researcher(django_user_model, "bob"))
     assert ada.post(reverse("admin:hits_hit_button", args=[mine.pk, "nonsense"])).status_code == 404
-    assert ada.get(reverse("admin:hits_hit_button", args=[mine.pk, "expire_button"])).status_code == 405
+    opened = ada.get(reverse("admin:hits_hit_button", args=[mine.pk, "expire_button"]))
+    assert opened.status_code == 200 and b'id="confirm-button"' in opened.content  # asks, does nothing
+    mine.refresh_from_db()
+    assert not mine.expired
     assert ada.post(reverse("admin:hits_hit_button", args=[theirs.pk, "expire_button"])).status_code == 404
     assert ada.get(reverse("admin:hits_hit_assignments", args=[theirs.pk])).status_code == 404
 
