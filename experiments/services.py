@@ -572,7 +572,10 @@ def participant_after_decision(
 
 
 def mark_previous_participant(*, experiment: Experiment, worker_id: str) -> None:
-    """Give the worker the study's participant qualification (so they cannot accept its HITs again)."""
+    """Give the worker the study's participant qualification (so they cannot accept its HITs again).
+
+    A temporary failure is raised: the decision's follow-up (`hits.followups`) is then tried again.
+    """
     if not experiment.exclude_previous_participants or not supports(
         experiment.account, Capability.QUALIFICATIONS
     ):
@@ -582,6 +585,8 @@ def mark_previous_participant(*, experiment: Experiment, worker_id: str) -> None
         platform_for(experiment.account).set_qualification_score(type_id, worker_id, 1)
     except (PlatformError, ServiceError) as error:
         logger.warning("participant qualification not set", extra={"worker": worker_id, "error": str(error)})
+        if isinstance(error, PlatformError) and not error.permanent:
+            raise
 
 
 def _pay_payoff(

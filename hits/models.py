@@ -281,3 +281,31 @@ class Payment(models.Model):
     @property
     def total_cost(self) -> Decimal:
         return self.amount + self.fee
+
+
+class FollowUp(models.Model):
+    """The outbox of a decision's consequences: the task type's follow-ups (an oTree payoff bonus,
+    the "previous participant" qualification), written in the transaction that records the
+    decision's success and finished by whichever process comes next (`hits.followups`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="follow_ups")
+    key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    #: a follow-up that failed waits until then, so one that keeps failing cannot crash-loop
+    not_before = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"

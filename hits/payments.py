@@ -7,8 +7,18 @@ at any line leaves a state the next cycle finishes:
    transaction (status `pending`), BEFORE any platform call;
 2. claim the ledger row (`pending` -> `sending`, or a `sending` row whose lease has run out);
 3. call the platform with the row's UniqueRequestToken ("already done" answers are success);
-4. mark the row `done` and the assignment decided, and update the worker's scores, in one
-   transaction; temporary failures go back to `pending`, permanent ones are `failed`.
+4. mark the row `done` and the assignment decided, update the worker's scores (achievement bonus
+   rows too) and owe the task type's follow-ups (`hits.followups`: an oTree payoff bonus, the
+   "previous participant" qualification), in one transaction; temporary failures go back to
+   `pending`, permanent ones are `failed`. No consequence of a decision depends on the process
+   that made the call surviving it: whichever process comes next finishes them.
+
+Claims die with their process: on PostgreSQL step 2 also takes a session advisory lock on the row,
+held for the call, so a `sending` row whose holder was killed is taken over at once (its lock went
+with its connection); on SQLite a `sending` row waits SENDING_LEASE. An "already approved/rejected"
+answer is success only when a read confirms it; a read that fails temporarily makes it a temporary
+failure. When the platform shows a decision whose crowdhr ledger row is not done, it is finished
+as crowdhr's decision (`record_platform_decision`), never re-labelled as the platform's.
 
 Workers are paid only to the WorkerId the platform reported for the assignment.
 
@@ -40,8 +50,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from crowdhr import audit
+from crowdhr import audit, locks
 from crowdhr.audit import User
+from hits import followups
 from hits.models import Assignment, Payment, RejectionPolicy
 from platforms import Platform, PlatformError, fees_for, platform_for
 from workers import scoring
@@ -205,8 +216,24 @@ def _ledger_row(
 
 # --- settling ----------------------------------------------------------------------------------
 def settle(payment: Payment) -> Payment:
-    """Make the platform call for a ledger row, if nobody else is making it. Safe to repeat."""
-    if not _claim(payment):
+    """Make the platform call for a ledger row, if nobody else is making it. Safe to repeat.
+
+    On PostgreSQL the claim is also a session advisory lock held for the call: when its holder is
+    killed the lock goes with its connection, and the next process takes the row over at once.
+    """
+    held = locks.available() and locks.try_hold("payment", payment.pk)
+    if locks.available() and not held:
+        payment.refresh_from_db()
+        return payment  # a live process is making the call
+    try:
+        return _settle_claimed(payment, held=held)
+    finally:
+        if held:
+            locks.release("payment", payment.pk)
+
+
+def _settle_claimed(payment: Payment, *, held: bool) -> Payment:
+    if not _claim(payment, held=held):
         payment.refresh_from_db()
         return payment
     payment = Payment.objects.select_related(
@@ -224,7 +251,8 @@ def settle(payment: Payment) -> Payment:
 
 def settle_pending(*, limit: int = 500) -> int:
     """Finish ledger rows left pending (temporary failures) or abandoned mid-call (a crash)."""
-    stale = timezone.now() - SENDING_LEASE
+    # With advisory locks a `sending` row is checked at once: `settle` skips it while its holder lives.
+    stale = timezone.now() - (timedelta(0) if locks.available() else SENDING_LEASE)
     waiting = Payment.objects.filter(
         Q(status=Payment.Status.PENDING) | Q(status=Payment.Status.SENDING, claimed_at__lt=stale)
     ).order_by("created")[:limit]
@@ -245,11 +273,14 @@ def retry_failed(payment: Payment, *, by: User | None) -> Payment:
     return settle(payment)
 
 
-def _claim(payment: Payment) -> bool:
+def _claim(payment: Payment, *, held: bool = False) -> bool:
+    """Pending, or sending for a process that is gone: with the advisory lock `held`, any sending
+    row's holder is dead (its lock went with its connection); without one, after SENDING_LEASE."""
     now = timezone.now()
-    claimable = Q(status=Payment.Status.PENDING) | Q(
-        status=Payment.Status.SENDING, claimed_at__lt=now - SENDING_LEASE
-    )
+    abandoned = Q(status=Payment.Status.SENDING)
+    if not held:
+        abandoned &= Q(claimed_at__lt=now - SENDING_LEASE)
+    claimable = Q(status=Payment.Status.PENDING) | abandoned
     return bool(
         Payment.objects.filter(claimable, pk=payment.pk).update(
             status=Payment.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
@@ -359,6 +390,7 @@ def _record_success(payment: Payment) -> None:
         )
         if done and payment.kind != Payment.Kind.BONUS:
             new_bonuses = _finish_decision(payment)
+            followups.enqueue(payment.assignment)
     logger.info(
         "payment done", extra={"payment": payment.pk, "kind": payment.kind, "amount": str(payment.amount)}
     )
@@ -417,7 +449,15 @@ def _record_failure(payment: Payment, error: PlatformError) -> None:
 
 
 def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
-    """The platform decided on its own (auto-approval): record the money and the scores once."""
+    """The platform shows a decision crowdhr has not recorded: record the money and the scores once.
+
+    When crowdhr's own ledger row for that decision exists (a refusal was recorded, or the call is
+    still in flight, but the platform took it), the decision is crowdhr's: it is finished as crowdhr
+    made it, never re-labelled as the platform's. Otherwise the platform decided on its own
+    (auto-approval after the delay).
+    """
+    if _finish_own_decision(assignment, approved=approved):
+        return True
     with transaction.atomic():
         claimed = Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
             decision=Decision.APPROVED if approved else Decision.REJECTED,
@@ -437,6 +477,38 @@ def record_platform_decision(assignment: Assignment, *, approved: bool) -> bool:
     for bonus in bonuses:
         settle(bonus)
     return True
+
+
+def _finish_own_decision(assignment: Assignment, *, approved: bool) -> bool:
+    """The platform shows the decision crowdhr's ledger row asked for, though the row says otherwise."""
+    kind = Payment.Kind.APPROVAL if approved else Payment.Kind.REJECTION
+    payment = Payment.objects.filter(key=f"{kind}:{assignment.assignment_id}").first()
+    if payment is None or payment.status == Payment.Status.DONE:
+        return False
+    with transaction.atomic():
+        # The call's outcome is now known: the row is done (whoever holds a claim on it finds it so).
+        Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.DONE).update(
+            status=Payment.Status.DONE, done_at=timezone.now(), error=""
+        )
+        # A recorded refusal put it back to undecided: it is crowdhr's decision again, as made.
+        Assignment.objects.filter(pk=assignment.pk, decision=Decision.UNDECIDED).update(
+            decision=Decision.APPROVING if approved else Decision.REJECTING
+        )
+        Assignment.objects.filter(pk=assignment.pk, problem__startswith="The platform refused").update(
+            problem=""
+        )
+        new_bonuses = _finish_decision(payment)
+        if _was_finished(assignment):
+            followups.enqueue(assignment)
+    for bonus in new_bonuses:
+        settle(bonus)
+    return True
+
+
+def _was_finished(assignment: Assignment) -> bool:
+    return Assignment.objects.filter(
+        pk=assignment.pk, decision__in=[Decision.APPROVED, Decision.REJECTED]
+    ).exists()
 
 
 # --- scores and achievements -------------------------------------------------------------------

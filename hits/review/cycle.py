@@ -2,7 +2,9 @@
 
 It finishes half-done work from earlier cycles, then reviews every active HIT whose Outsourcer
 is not waiting for a person (sync what the platform reports, then decide), then sends changed
-qualification scores. A HIT is leased to one reviewer at a time.
+qualification scores. A HIT's decisions are leased to one reviewer at a time (a PostgreSQL
+advisory lock, free again within seconds of a killed holder; a time-based lease on SQLite); what
+the platform reports is stored even while another reviewer holds the lease.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from hits import payments
+from crowdhr import locks
+from hits import followups, payments
 from hits.models import HIT
 from hits.review.decide import retire_if_finished, review_outsourcer
 from hits.review.report import CycleReport
@@ -38,6 +41,7 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
     """
     hits_finish_creating()
     payments.settle_pending()
+    followups.run_pending()
     ids = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
     ids = list(ids[:limit] if limit else ids)
     threads = max(1, min(settings.REVIEW_THREADS, len(ids)))
@@ -73,20 +77,37 @@ def _review_in_thread(hit_pk: int) -> CycleReport:
 def handle_hit(hit_pk: int, report: CycleReport | None = None) -> bool:
     """Review one HIT if no other worker holds it. Returns False when another worker had it."""
     report = report or CycleReport()
+    hit = HIT.objects.select_related("outsourcer__account", "outsourcer__owner").get(pk=hit_pk)
     if not _lease(hit_pk):
+        # Submitted work is stored at once even so: storing is safe to repeat, deciding is leased.
+        report.stored += fetch_assignments(hit)
         return False
     try:
-        hit = HIT.objects.select_related("outsourcer__account", "outsourcer__owner").get(pk=hit_pk)
         report.stored += fetch_assignments(hit)
         report.hits += 1
         review_outsourcer(hit.outsourcer, report)
         retire_if_finished(hit)
     finally:
-        HIT.objects.filter(pk=hit_pk).update(review_lease_until=None)
+        _release(hit_pk)
     return True
 
 
 def _lease(hit_pk: int) -> bool:
+    """Lease a HIT's decisions to this process. On PostgreSQL the lease is a session advisory lock,
+    released by PostgreSQL within seconds of its holder dying (its connection closes); the time-based
+    `review_lease_until` is written too (for the admin and the to-review order) but not waited on.
+    Elsewhere (SQLite) a dead holder's lease runs out after HIT_LEASE."""
     now = timezone.now()
+    if locks.available():
+        if not locks.try_hold("hit", hit_pk):
+            return False
+        HIT.objects.filter(pk=hit_pk).update(review_lease_until=now + HIT_LEASE)
+        return True
     free = Q(review_lease_until__isnull=True) | Q(review_lease_until__lt=now)
     return bool(HIT.objects.filter(free, pk=hit_pk).update(review_lease_until=now + HIT_LEASE))
+
+
+def _release(hit_pk: int) -> None:
+    HIT.objects.filter(pk=hit_pk).update(review_lease_until=None)
+    if locks.available():
+        locks.release("hit", hit_pk)

@@ -1,7 +1,10 @@
 """Deciding: what the task type says of the stored assignments (by completion or by consensus).
 
 Every decision is claimed with a conditional update inside `hits.payments`, so two reviewers
-never decide the same assignment; an agreed answer is claimed on the Outsourcer first.
+never decide the same assignment; an agreed answer is claimed on the Outsourcer first. The task
+type's follow-ups are owed by the ledger once the platform took the decision (`hits.followups`):
+the reviewer runs them at once when it can, and the next cycle does when it could not (a
+temporary failure, or the process killed in between).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hits import payments
+from hits import followups, payments
 from hits.consensus import Group, check_for_agreement, group_assignments
 from hits.flags import outsourcer_flag
 from hits.models import HIT, Assignment, Outsourcer
@@ -120,14 +123,14 @@ def _approve(task, assignment_dict, answer, by, report, feedback: str = "") -> N
     feedback = feedback or task.create_feedback_message(assignment_dict, answer=answer, reject=False)
     if payments.approve_assignment(assignment_dict["assignment"], feedback=feedback, decided_by=by):
         report.approved += 1
-        task.perform_additional_approval_tasks(assignment_dict)
+        followups.run_for(assignment_dict["assignment"], task=task)
 
 
 def _reject(task, assignment_dict, answer, by, report, feedback: str = "") -> None:
     feedback = feedback or task.create_feedback_message(assignment_dict, answer=answer, reject=True)
     if payments.reject_assignment(assignment_dict["assignment"], feedback=feedback, decided_by=by):
         report.rejected += 1
-        task.perform_additional_rejection_tasks(assignment_dict)
+        followups.run_for(assignment_dict["assignment"], task=task)
 
 
 def _save_agreed_answer(
