@@ -137,6 +137,9 @@ class Block(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     lifted = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField(
+        null=True, blank=True, help_text="A ban ends by itself then: the Quality Score's retry delay."
+    )
     platform_synced = models.BooleanField(
         default=True,
         help_text="The platform keeps the worker out as this row says (a ban on a platform without "

@@ -219,6 +219,7 @@ def ban_worker(account: PlatformAccount, worker: Worker, *, reason: str, by: Use
         kind=Block.Kind.BAN,
         reason=reason,
         platform_synced=not _ban_blocks(account),
+        expires=timezone.now() + timedelta(seconds=QUALITY_RETRY_DELAY_SECONDS),
     )
     audit.record(by=by, action="ban", obj=worker, account=account.name, reason=reason)
     _sync_after_commit(account)
@@ -252,6 +253,35 @@ def unban_worker(account: PlatformAccount, worker: Worker, *, by: User | None) -
     audit.record(by=by, action="unban", obj=worker, account=account.name, bans=lifted)
     _sync_after_commit(account)
     return lifted
+
+
+def bans_expire(*, limit: int = 500) -> int:
+    """End the bans whose retry delay has passed; returns how many ended.
+
+    As on MTurk, where the worker may request the auto-granted Quality Score again once the
+    retry delay has passed, the score starts again at its start value (sent to the platform by
+    `sync_qualifications`; on Prolific the block is lifted by `sync_bans`)."""
+    due = Block.objects.filter(kind=Block.Kind.BAN, lifted__isnull=True, expires__lte=timezone.now())
+    return sum(_end_ban(block) for block in due.select_related("account", "worker")[:limit])
+
+
+@transaction.atomic
+def _end_ban(block: Block) -> int:
+    account, worker = block.account, block.worker
+    ended = Block.objects.filter(pk=block.pk, lifted__isnull=True).update(
+        lifted=timezone.now(), platform_synced=not _ban_blocks(account)
+    )
+    if not ended:
+        return 0  # another process ended it
+    still_banned = Block.objects.filter(
+        account=account, worker=worker, kind=Block.Kind.BAN, lifted__isnull=True
+    ).exists()
+    if not still_banned:
+        row = _locked_scores(account, worker)[Qualification.QUALITY_SCORE]
+        _set(row, max(row.value, QUALITY_START), "ban ended: the retry delay has passed")
+    audit.record(by=None, action="ban expired", obj=worker, account=account.name, reason=block.reason)
+    _sync_after_commit(account)
+    return 1
 
 
 def sync_bans(*, account: PlatformAccount | None = None, limit: int = 500) -> int:

@@ -51,6 +51,7 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="review") as pool:
             reports = list(pool.map(_review_in_thread, ids))
     report = CycleReport.combined(reports)
+    scoring.bans_expire()
     scoring.sync_qualifications()
     scoring.sync_bans()
     logger.info("review cycle", extra=report.counts())
