@@ -5,6 +5,7 @@ crowdhr's back. Verified against the local MTurk."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
 from platforms import platform_for
 from platforms.mturk import MTurk
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker_scores(account):
     worker = Worker.objects.create(platform=account.platform, worker_id="AWSCORE")
-    scoring.record_outcome(
-        scoring.Outcome(account=account, worker=worker, approved=True, early_bird=False, reference="one")
-    )
+    decide_once_more(account, worker)
     return worker
 
 
@@ -29,9 +28,10 @@ def on_platform(account, worker, qualification=Qualification.TOTAL_HITS) -> int 
 
 
 def decide_once_more(account, worker) -> None:
-    scoring.record_outcome(
-        scoring.Outcome(account=account, worker=worker, approved=True, early_bird=False, reference="more")
-    )
+    with transaction.atomic():  # as the ledger records a decision
+        scoring.record_outcome(
+            scoring.Outcome(account=account, worker=worker, approved=True, early_bird=False, reference="more")
+        )
 
 
 def test_an_older_value_arriving_last_is_replaced_by_the_newest(account, worker_scores, monkeypatch):
