@@ -78,6 +78,7 @@ def confirmation_form(form_class: type[forms.Form] | None, request: HttpRequest)
         form = cls(initial={**carried, "nonce": secrets.token_urlsafe(16)})
     if hasattr(form, "limit_to"):
         form.limit_to(request)  # e.g. choices of the researcher's own platform accounts
+    preselect_single_choices(form)  # the researcher's one account is chosen already
     return form
 
 
@@ -89,7 +90,6 @@ def render_confirmation(
     request: HttpRequest,
     modeladmin: admin.ModelAdmin,
     *,
-    preselect_single_choices(form)  # the researcher's one account is chosen already
     summary: Summary,
     form: forms.Form,
     hidden: Iterable[tuple[str, str]],
