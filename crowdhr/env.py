@@ -27,6 +27,7 @@ VARIABLES: dict[str, str] = {
     "AWS_STORAGE_BUCKET_NAME": "S3 bucket for uploaded files. Unset: local disk.",
     "AWS_S3_REGION_NAME": "Region of the S3 bucket.",
     "SITE_URL": "The public base URL of crowdhr, used in ExternalQuestion links.",
+    "MINIMUM_HOURLY_WAGE": "Warn below this effective hourly wage in dollars (default 7.25).",
     "SENTRY_DSN": "Error reporting with Sentry when set.",
     "LOG_LEVEL": "Level of the structured log lines written to stdout.",
     "ADMIN_EMAIL": "First admin's e-mail (Heroku postdeploy).",

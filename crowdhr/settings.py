@@ -207,6 +207,9 @@ PROLIFIC_EMULATOR_URL = env.text(
 # HITs one review cycle works on at once (each mostly waits for the platform).
 REVIEW_THREADS = 4
 SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Below this effective hourly wage (reward plus bonuses over the median work time) crowdhr warns the
+# researcher; the default is the US federal minimum wage.
+MINIMUM_HOURLY_WAGE = env.text("MINIMUM_HOURLY_WAGE", "7.25")
 
 # Stored secrets (MTurk secret keys, oTree REST keys) are encrypted with this Fernet key.
 SECRETS_ENCRYPTION_KEY = env.text("SECRETS_ENCRYPTION_KEY")

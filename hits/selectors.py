@@ -5,10 +5,12 @@ The admin reads through these; the balance is the only platform call made while 
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
@@ -163,6 +165,66 @@ def rejection_effect(assignments: QuerySet[Assignment]) -> RejectionEffect:
         rejected_on_platform=undecided.count() - paid,
         money=undecided_cost(HIT.objects.none(), assignments=paying) if paid else Decimal("0.00"),
     )
+
+
+@dataclass(frozen=True)
+class HourlyWage:
+    """What an experiment's workers earn per hour: reward plus bonuses per assignment over the
+    median work time (accept to submit)."""
+
+    assignments: int
+    pay_per_assignment: Decimal
+    median_seconds: float | None
+    floor: Decimal
+
+    @property
+    def per_hour(self) -> Decimal | None:
+        if not self.median_seconds:
+            return None
+        hourly = self.pay_per_assignment * Decimal(3600) / Decimal(str(self.median_seconds))
+        return hourly.quantize(Decimal("0.01"))
+
+    @property
+    def below_floor(self) -> bool:
+        return self.per_hour is not None and self.per_hour < self.floor
+
+    def __str__(self) -> str:
+        if self.per_hour is None:
+            return "Effective hourly wage: not known until work has been submitted."
+        text = ngettext(
+            "Effective hourly wage: $%(wage)s/h ($%(pay)s per assignment over a median of %(minutes)s "
+            "minutes; %(n)d assignment).",
+            "Effective hourly wage: $%(wage)s/h ($%(pay)s per assignment over a median of %(minutes)s "
+            "minutes; %(n)d assignments).",
+            self.assignments,
+        ) % {
+            "wage": self.per_hour,
+            "pay": self.pay_per_assignment.quantize(Decimal("0.01")),
+            "minutes": f"{(self.median_seconds or 0) / 60:.1f}",
+            "n": self.assignments,
+        }
+        if self.below_floor:
+            text += f" Below the floor of ${self.floor}/h: consider a higher reward or bonus."
+        return text
+
+
+def hourly_wage(*, experiment_id: int, floor: Decimal | None = None) -> HourlyWage:
+    """The effective hourly wage of an experiment's submitted work so far."""
+    floor = Decimal(settings.MINIMUM_HOURLY_WAGE) if floor is None else floor
+    timed = Assignment.objects.filter(
+        hit__outsourcer__experiment_id=experiment_id, accept_time__isnull=False, submit_time__isnull=False
+    )
+    rows = list(timed.values_list("accept_time", "submit_time", "hit__reward"))
+    if not rows:
+        return HourlyWage(0, Decimal("0.00"), None, floor)
+    bonuses = Payment.objects.filter(
+        assignment__hit__outsourcer__experiment_id=experiment_id, kind=Payment.Kind.BONUS
+    ).exclude(status=Payment.Status.FAILED).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    rewards = sum((reward for _, _, reward in rows), Decimal("0.00"))
+    median = statistics.median(
+        (submit - accept).total_seconds() for accept, submit, _ in rows if accept and submit
+    )
+    return HourlyWage(len(rows), (rewards + bonuses) / len(rows), median, floor)
 
 
 def hit_worker_site_url(hit: HIT) -> str:

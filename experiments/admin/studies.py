@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -41,6 +42,7 @@ from experiments.admin.scheduling import schedule_urls
 from experiments.batches import experiment_items
 from experiments.models import Experiment, OtreeSite, Participant
 from hits.models import HIT, Payment
+from hits.selectors import hourly_wage
 from platforms import Capability, fees_for
 from platforms.admin import REFUSALS
 
@@ -85,12 +87,15 @@ def _otree(queryset: QuerySet[Experiment]) -> QuerySet[Experiment]:
 
 
 def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> Summary:
-    lines, money, count = [], Decimal("0.00"), 0
+    lines, money, count, below_floor = [], Decimal("0.00"), 0, False
     for experiment in experiments.select_related("account"):
         if experiment.published_at and experiment.kind == Experiment.Kind.OTREE:
             lines.append(f"{experiment}: published already (skipped).")
             continue
         count += 1
+        wage = hourly_wage(experiment_id=experiment.pk)
+        lines.append(f"{experiment}: on rejection, {experiment.get_on_rejection_display().lower()}. {wage}")
+        below_floor = below_floor or wage.below_floor
         if experiment.kind == Experiment.Kind.BATCH:
             line, batch_money = _batch_cost(experiment)
             lines.append(line)
@@ -105,6 +110,8 @@ def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> S
         )
     live = experiments.filter(account__environment="live").exists()
     warning = "Real money: a live platform account." if live else ""
+    if below_floor:
+        warning = f"{warning} Workers earn less than ${settings.MINIMUM_HOURLY_WAGE}/h so far.".strip()
     return Summary(
         "Publish experiments",
         count,
