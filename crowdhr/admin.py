@@ -17,7 +17,7 @@ from crowdhr.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(OwnedAdmin):
+class AuditEntryAdmin(OwnedAdmin[AuditEntry]):
     """Who did what, when: written by the services, never by hand."""
 
     list_display = ["at", "by", "action", "content_type", "object_repr"]

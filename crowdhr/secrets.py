@@ -53,7 +53,7 @@ class EncryptedTextField(models.TextField):
             return value
         return encrypt(value)
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
         return super().formfield(**{"form_class": WriteOnlySecretField, **kwargs})
 
 

@@ -28,7 +28,7 @@ BACKGROUND_OVER = 20
 @dataclass(frozen=True)
 class Operation:
     verb: str  # "expired", for the count message
-    on: type  # Outsourcer or HIT
+    on: type[Outsourcer | HIT | Assignment]
     run: Callable[[Any, dict[str, Any], User | None], int]  # returns how many things changed
 
 

@@ -7,7 +7,7 @@ the environments offered are the platform's own, under its labels.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
-from crowdhr.admin_tools import OwnedAdmin
+from crowdhr.admin_tools import ObjectButton, ObjectButtonsAdmin, OwnedAdmin
 from crowdhr.errors import Refusal
 from crowdhr.secrets import keep_blank_secrets
 from platforms.base import Capability, PlatformError
@@ -45,7 +45,10 @@ def researcher_can(request: HttpRequest, capability: Capability | None) -> bool:
     return any(platform_supports(key, capability) for key in set(platforms))
 
 
-class CapabilityGatedAdmin(admin.ModelAdmin):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class CapabilityGatedAdmin(ObjectButtonsAdmin[_M]):
     """Offers an action or object button only where the platform can do what it needs.
 
     `capability_needs` maps action names (change list) and object button names to a Capability.
@@ -56,7 +59,7 @@ class CapabilityGatedAdmin(admin.ModelAdmin):
 
     capability_needs: Mapping[str, Capability] = {}
 
-    def platform_of(self, obj: models.Model) -> str:
+    def platform_of(self, obj: _M) -> str:
         """The platform key the object lives on."""
         raise NotImplementedError
 
@@ -68,18 +71,18 @@ class CapabilityGatedAdmin(admin.ModelAdmin):
             if researcher_can(request, self.capability_needs.get(name))
         }
 
-    def get_object_buttons(self, request: HttpRequest, obj: models.Model) -> list[Any]:
-        buttons = super().get_object_buttons(request, obj)  # type: ignore[misc]
+    def get_object_buttons(self, request: HttpRequest, obj: _M) -> list[ObjectButton]:
+        buttons = super().get_object_buttons(request, obj)
         platform = self.platform_of(obj)
         return [b for b in buttons if platform_supports(platform, self.capability_needs.get(b.name))]
 
     def object_button_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         need = self.capability_needs.get(name)
         if need is not None:
-            obj = self.get_scoped_object(request, object_id)  # type: ignore[attr-defined]
+            obj = self.get_scoped_object(request, object_id)
             if not platform_supports(self.platform_of(obj), need):
                 raise PermissionDenied(f"{obj}'s platform has no {need.value}.")
-        return super().object_button_view(request, object_id, name)  # type: ignore[misc]
+        return super().object_button_view(request, object_id, name)
 
 
 def environment_badge(environment: str) -> str:
@@ -99,7 +102,7 @@ def environment_choices(platform: str | None) -> list[tuple[str, Any]]:
 
 
 # --- platform accounts --------------------------------------------------------------------------
-class PlatformAccountForm(forms.ModelForm):
+class PlatformAccountForm(forms.ModelForm[PlatformAccount]):
     """Environment choices per platform; the model's `clean()` checks the pair."""
 
     class Meta:
@@ -109,7 +112,9 @@ class PlatformAccountForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         platform = self.instance.platform if self.instance.pk else None
-        self.fields["environment"].choices = environment_choices(platform)
+        environment = self.fields["environment"]
+        assert isinstance(environment, forms.ChoiceField)  # the model field has choices
+        environment.choices = environment_choices(platform)
         self._label_credentials(platform)
         if "platform" in self.fields:
             self.fields["platform"].required = False  # blank: the default platform
@@ -131,13 +136,13 @@ class PlatformAccountForm(forms.ModelForm):
         return self.cleaned_data.get("platform") or PlatformAccount._meta.get_field("platform").default
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
         keep_blank_secrets(self, ("secret_access_key",))
-        return cleaned
+        return self.cleaned_data
 
 
 @admin.register(PlatformAccount)
-class PlatformAccountAdmin(OwnedAdmin):
+class PlatformAccountAdmin(OwnedAdmin[PlatformAccount]):
     form = PlatformAccountForm
     list_display = ["name", "platform", "where", "access_key_id", "created"]
     list_filter = ["platform", "environment"]
@@ -146,10 +151,12 @@ class PlatformAccountAdmin(OwnedAdmin):
     def where(self, account: PlatformAccount) -> str:
         return environment_badge(account.environment)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: PlatformAccount | None = None) -> list[str]:
         """The platform is chosen once: its workers, HITs and money belong to it."""
         return [*super().get_readonly_fields(request, obj), *(["platform"] if obj else [])]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: PlatformAccount | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[PlatformAccount]]:
         kwargs["fields"] = PlatformAccountForm.Meta.fields
         return super().get_form(request, obj, change, **kwargs)

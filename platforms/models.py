@@ -55,7 +55,8 @@ class PlatformAccount(models.Model):
         except PlatformError:
             return False
 
-    def get_environment_display(self) -> str:
+    # replaces the display Django derives from the choices: the platform names its environments
+    def get_environment_display(self) -> str:  # type: ignore[no-redef]
         """The environment in the platform's words ("MTurk sandbox (no money moves)")."""
         try:
             return self.platform_type.environment(self.environment).label

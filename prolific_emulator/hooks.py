@@ -26,6 +26,7 @@ import json
 import secrets
 import time
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,7 +106,7 @@ def emit(workspace: Workspace, event_type: str, payload: dict[str, Any]) -> list
         for subscription in subscriptions
     ]
     for row in rows:
-        transaction.on_commit(lambda pk=row.pk: deliver(pk))
+        transaction.on_commit(partial(deliver, row.pk))
     return rows
 
 

@@ -389,7 +389,7 @@ def _filter(workspace: Workspace, item: Any) -> dict[str, Any]:
     listed = isinstance(values, list) and values and all(isinstance(v, str) for v in values)
     if item["filter_id"] in GROUP_FILTERS + ID_FILTERS and not listed:
         raise field_error("filters", f'{item["filter_id"]} needs "selected_values": a list of ids.')
-    if item["filter_id"] in GROUP_FILTERS:
+    if item["filter_id"] in GROUP_FILTERS and isinstance(values, list):  # listed, as checked above
         for group_id in values:
             _group(workspace, group_id, "filters")
     return dict(item)

@@ -66,7 +66,7 @@ class Track:
 
     def levels_reached(self, score: int) -> list[Level]:
         """Every level (including maxed payouts) a score has reached."""
-        reached = []
+        reached: list[Level] = []
         number = 1
         while True:
             level = self.level(number)

@@ -1,6 +1,6 @@
 """Shared pieces of crowdhr's admin, one module per concern.
 
-- `owned`: researchers see only their own rows (`OwnedAdmin`, `owned`, `HistoryAdmin`).
+- `owned`: researchers see only their own rows (`OwnedAdmin`, `owned`, `HistoryAdmin`, `researcher`).
 - `pages`: change lists that stay fast at 100,000 rows (`PageAnnotationsAdmin`).
 - `confirm`: a confirmation page before anything that spends money (`confirmed_action`, `Summary`).
 - `buttons`: buttons on the change form (`object_button`, `ObjectButtonsAdmin`).
@@ -30,6 +30,7 @@ from crowdhr.admin_tools.owned import (
     OwnerFilter,
     owned,
     owner_path_of,
+    researcher,
     visible_rows,
 )
 from crowdhr.admin_tools.pages import CappedCountPaginator, PageAnnotatedChangeList, PageAnnotationsAdmin
@@ -62,5 +63,6 @@ __all__ = [
     "owner_path_of",
     "render_confirmation",
     "report",
+    "researcher",
     "visible_rows",
 ]

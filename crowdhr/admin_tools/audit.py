@@ -16,7 +16,6 @@ from django.template.response import TemplateResponse
 
 from crowdhr.models import AuditEntry
 
-
 _M = TypeVar("_M", bound=models.Model)
 
 

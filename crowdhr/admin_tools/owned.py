@@ -30,7 +30,6 @@ from django.http import HttpRequest
 from crowdhr import audit
 from crowdhr.admin_tools.audit import AuditHistoryAdmin
 
-
 _M = TypeVar("_M", bound=models.Model)
 
 

@@ -70,6 +70,10 @@ class PageAnnotationsAdmin(admin.ModelAdmin[_M]):
     show_full_result_count = False
 
     def annotate_page(self, queryset: models.QuerySet[_M], request: HttpRequest) -> Iterable[_M]:
+        return self.select_page_related(queryset)
+
+    def select_page_related(self, queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
+        """The page's rows with `list_select_related` (the plain page query left it out)."""
         related = self.list_select_related
         if isinstance(related, (list, tuple)) and related:
             return queryset.select_related(*related)

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from crowdhr.admin_tools import Summary, admin_url, confirm_then_run
+from crowdhr.admin_tools import Summary, admin_url, confirm_then_run, researcher
 from experiments.models import Experiment
 from experiments.services import (
     experiment_schedule_publish,
@@ -30,7 +30,9 @@ class ScheduleForm(forms.Form):
     )
 
     def limit_to(self, request: HttpRequest) -> None:
-        self.fields["experiment"].queryset = Experiment.objects.visible_to(request.user).order_by("name")
+        field = self.fields["experiment"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        field.queryset = Experiment.objects.visible_to(request.user).order_by("name")
 
 
 def schedule_summary(modeladmin, request, target, data: dict | None = None) -> Summary:
@@ -81,7 +83,7 @@ class ScheduleViews:
                     experiment=data["experiment"],
                     when=data["when"],
                     repeat_every_hours=data.get("repeat_every_hours"),
-                    by=request.user,
+                    by=researcher(request),
                 ),
                 hidden=[],
                 cancel_url=back,
@@ -103,7 +105,7 @@ class ScheduleViews:
             return HttpResponseNotAllowed(["POST"])
         if not self.modeladmin.has_change_permission(request):
             raise PermissionDeniedError
-        task = publish_schedule_cancel(by=request.user, task_id=task_id)
+        task = publish_schedule_cancel(by=researcher(request), task_id=task_id)
         if task is None:
             raise Http404("No such schedule.")
         self.modeladmin.message_user(request, f"Cancelled: {task.name}.")

@@ -48,7 +48,7 @@ from platforms.admin import REFUSALS
 
 
 # --- oTree sites -------------------------------------------------------------------------------
-class OtreeSiteForm(forms.ModelForm):
+class OtreeSiteForm(forms.ModelForm[OtreeSite]):
     url = forms.URLField(
         assume_scheme="https",
         label="URL",
@@ -60,7 +60,8 @@ class OtreeSiteForm(forms.ModelForm):
         fields = ["name", "url", "rest_key"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         keep_blank_secrets(self, ("rest_key",))
         if self.errors or not data.get("url"):
             return data
@@ -370,7 +371,7 @@ class ParticipantInline(admin.TabularInline):
     model = Participant
     extra = 0
     can_delete = False
-    fields = [
+    fields = (
         "worker_id",
         "assignment_id",
         "landed_at",
@@ -380,7 +381,7 @@ class ParticipantInline(admin.TabularInline):
         "payoff",
         "excluded",
         "visits",
-    ]
+    )
     readonly_fields = fields
     verbose_name_plural = "Participants (one place per worker)"
 
@@ -399,7 +400,7 @@ class BonusInline(admin.TabularInline):
     model = Payment
     extra = 0
     can_delete = False
-    fields = ["worker", "amount", "fee", "status", "done_at", "created", "triggered_by", "reason"]
+    fields = ("worker", "amount", "fee", "status", "done_at", "created", "triggered_by", "reason")
     readonly_fields = fields
     verbose_name_plural = "Bonuses paid (who, when, how much)"
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -24,16 +23,21 @@ from crowdhr.rows import run_each
 from hits import bulk, exports, services
 from hits.admin.forms import FeedbackForm, feedback_of
 from hits.admin.work import start
-from hits.models import Assignment
+from hits.models import Assignment, AssignmentQuerySet
 from hits.selectors import rejection_effect
 from platforms import fees_for
 from platforms.admin import REFUSALS
 from platforms.fees import percent
 
+#: why an answer cannot be saved as the data: a refusal, a platform error, or an answer that does not fit
+NOT_SAVED: tuple[type[Exception], ...] = (*REFUSALS, ValueError)
+
 
 # --- assignments --------------------------------------------------------------------------------
 def approve_summary(modeladmin, request, target) -> Summary:
-    assignments = target if isinstance(target, QuerySet) else Assignment.objects.filter(pk=target.pk)
+    assignments = (
+        target if isinstance(target, AssignmentQuerySet) else Assignment.objects.filter(pk=target.pk)
+    )
     undecided = assignments.undecided().select_related("hit__outsourcer__account")
     money, fee_lines = Decimal("0.00"), set()
     for a in undecided:
@@ -52,7 +56,9 @@ def approve_summary(modeladmin, request, target) -> Summary:
 
 
 def reject_summary(modeladmin, request, target) -> Summary:
-    assignments = target if isinstance(target, QuerySet) else Assignment.objects.filter(pk=target.pk)
+    assignments = (
+        target if isinstance(target, AssignmentQuerySet) else Assignment.objects.filter(pk=target.pk)
+    )
     count = assignments.undecided().count()
     effect = rejection_effect(assignments)
     return Summary(
@@ -168,7 +174,7 @@ class AssignmentAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, Ow
     def save_as_data(self, request, assignment, data):
         try:
             services.assignment_save_as_data(assignment=assignment, by=request.user)
-        except (*REFUSALS, ValueError) as error:
+        except NOT_SAVED as error:
             self.message_user(request, str(error), messages.ERROR)
         else:
             self.message_user(request, f"Saved {assignment.worker}'s answer as the data.")

@@ -259,10 +259,8 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
         return [hit, hit.outsourcer]  # HIT actions act on (and record) the Outsourcer
 
     def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
-        rows = (
-            super()
-            .annotate_page(queryset, request)
-            .defer("question", "description", "qualification_requirements")
+        rows = self.select_page_related(queryset).defer(
+            "question", "description", "qualification_requirements"
         )
         return hits_with_progress(rows)
 

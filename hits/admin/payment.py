@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Count, F, QuerySet, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from crowdhr.admin_tools import (
@@ -82,9 +83,13 @@ class PaymentAdmin(HistoryAdmin, OwnedAdmin):
     def status_badge(self, payment: Payment) -> str:
         return format_html('<span class="payment-{}">{}</span>', payment.status, payment.get_status_display())
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
+        if not isinstance(response, TemplateResponse) or response.context_data is None:
+            return response  # a redirect (after an action) has no page to add totals to
+        changelist = response.context_data.get("cl")
         if changelist is not None:
             response.context_data["totals"] = (
                 changelist.queryset.order_by()

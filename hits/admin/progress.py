@@ -20,7 +20,7 @@ class ProgressAdmin(HistoryAdmin, OwnedAdmin):
     """Long admin work: done/total and errors; the page refreshes itself until the work is done."""
 
     list_display = ["description", "bar", "error_count", "started", "finished"]
-    readonly_fields = ["description", "bar", "total", "done", "error_list", "started", "finished"]
+    readonly_fields = ("description", "bar", "total", "done", "error_list", "started", "finished")
     fields = readonly_fields
     change_form_template = "admin/hits/progress/change_form.html"
 
