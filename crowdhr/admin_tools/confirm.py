@@ -53,7 +53,18 @@ class Summary:
 
     @property
     def counted(self) -> str:
-        return f"{self.count} {self.noun}{'' if self.count == 1 else 's'}"
+        return f"{self.count} {plural(self.noun, self.count)}"
+
+
+def plural(noun: str, count: int) -> str:
+    """The noun for `count` things: "1 bonus", "0 bonuses", "2 studies", "3 HITs"."""
+    if count == 1:
+        return noun
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 Summarize = Callable[[admin.ModelAdmin, HttpRequest, Any], Summary]

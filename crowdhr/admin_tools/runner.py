@@ -24,7 +24,7 @@ def for_each(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
     rows: Iterable[Any],
-    what: str,
+    what: str | tuple[str, str],
     run: Callable[[Any], Any],
     refusals: tuple[type[Exception], ...],
 ) -> None:
@@ -34,4 +34,6 @@ def for_each(
     says "<count> <what>."
     """
     outcome = run_each(rows, run, refusals=refusals)
+    if isinstance(what, tuple):  # (singular, plural): "1 bonus sent." / "2 bonuses sent."
+        what = what[0] if outcome.changed == 1 else what[1]
     report(modeladmin, request, f"{outcome.changed} {what}.", outcome.errors)

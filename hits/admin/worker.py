@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from crowdhr.admin_tools import (
     HistoryAdmin,
@@ -108,7 +109,7 @@ def message_summary(modeladmin, request, workers: QuerySet[Worker], data: dict |
     )
 
 
-def _each(modeladmin, request, workers, verb: str, do) -> None:
+def _each(modeladmin, request, workers, verb: str | tuple[str, str], do) -> None:
     for_each(
         modeladmin,
         request,
@@ -206,7 +207,7 @@ def send_bonus(modeladmin, request, workers, data):
             raise services.WorkerServiceError(payment.error)
         return True
 
-    _each(modeladmin, request, workers, "bonuses sent", pay)
+    _each(modeladmin, request, workers, ("bonus sent", "bonuses sent"), pay)
 
 
 @confirmed_action(
@@ -225,10 +226,11 @@ def send_message(modeladmin, request, workers, data):
         report(modeladmin, request, "0 messages sent.", [str(error)])
         return
     failed = [worker_id for message in sent for worker_id in message.failed_worker_ids]
+    reached = workers.count() - len(failed)
     report(
         modeladmin,
         request,
-        f"Message sent to {workers.count() - len(failed)} workers.",
+        ngettext("Message sent to %(n)d worker.", "Message sent to %(n)d workers.", reached) % {"n": reached},
         [f"Could not reach {', '.join(failed)}"] if failed else [],
     )
 
