@@ -307,6 +307,8 @@ def _question_fields(params: Params) -> Params:
             "hit_layout_id": layout,
             "hit_layout_parameters": params.get("HITLayoutParameters") or [],
         }
+    if not isinstance(question, str):
+        raise _invalid("Question must be a string.")
     parsed = parse_question(question)
     return {
         "question": question,

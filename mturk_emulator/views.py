@@ -44,6 +44,13 @@ def _worker_id(request: HttpRequest) -> str | None:
     return request.session.get(SESSION_KEY)
 
 
+def _chosen_worker(request: HttpRequest) -> str:
+    """The session's worker in a view behind `needs_worker` (which sends visitors without one away)."""
+    worker_id = _worker_id(request)
+    assert worker_id is not None, "only for views behind needs_worker"
+    return worker_id
+
+
 def needs_worker(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Send a visitor without a chosen worker back to the marketplace to choose one."""
 
@@ -183,7 +190,7 @@ def hit_preview(request: HttpRequest, hit_id: str) -> HttpResponse:
 @needs_worker
 def hit_accept(request: HttpRequest, hit_id: str) -> HttpResponse:
     """Accept a HIT as the session's worker; a refusal comes back as a message on the preview."""
-    worker_id = _worker_id(request)
+    worker_id = _chosen_worker(request)
     try:
         assignment_id = workers.accept(hit_id, worker_id)
     except workers.WorkRefused as refusal:
@@ -276,7 +283,7 @@ def external_submit(request: HttpRequest) -> HttpResponse:
         return _problem(request, "The submission has no assignmentId: accept the HIT before submitting.", 400)
     if not Assignment.objects.filter(assignment_id=assignment_id).exists():
         return _problem(request, f"There is no assignment {assignment_id}.", 404)
-    answers = {key: value for key, value in data.items() if key not in _NOT_ANSWERS}
+    answers = {key: data[key] for key in data if key not in _NOT_ANSWERS}  # the last value, as MTurk
     try:
         workers.submit(assignment_id, answers)
     except workers.WorkRefused as refusal:
@@ -322,7 +329,7 @@ def worker_dashboard(request: HttpRequest) -> HttpResponse:
 @needs_worker
 def qualification_request(request: HttpRequest, qualification_type_id: str) -> HttpResponse:
     """Ask a requester for a qualification as the session worker."""
-    worker_id = _worker_id(request)
+    worker_id = _chosen_worker(request)
     try:
         answer = request.POST.get("answer", "")
         if not is_storable_text(answer):

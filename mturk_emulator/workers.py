@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import TypedDict
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from mturk_emulator import lifecycle, qualifications
 from mturk_emulator.models import (
@@ -73,7 +75,11 @@ def set_locale(worker_id: str, country: str, subdivision: str = "") -> None:
     worker.save(update_fields=["country", "subdivision"])
 
 
-def marketplace_hits(worker_id: str | None = None) -> list[HIT]:
+class Taken(TypedDict):
+    taken: int  # assignments holding a place
+
+
+def marketplace_hits(worker_id: str | None = None) -> list[WithAnnotations[HIT, Taken]]:
     """The HITs a worker can find: assignable HITs of every requester, newest first."""
     lifecycle.process_due()
     now = timezone.now()
