@@ -88,7 +88,7 @@ def record_outcome(outcome: Outcome) -> list[Achievement]:
     scores = _locked_scores(outcome.account, outcome.worker)
     verb = "approved" if outcome.approved else "rejected"
     reason = f"{verb} {outcome.reference}"
-    new_values = {
+    new_values: dict[str, int] = {
         Qualification.TOTAL_HITS: scores[Qualification.TOTAL_HITS].value + 1,
         Qualification.QUALITY_SCORE: scores[Qualification.QUALITY_SCORE].value
         + (QUALITY_APPROVED if outcome.approved else QUALITY_REJECTED),

@@ -42,8 +42,8 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
     hits_finish_creating()
     payments.settle_pending()
     followups.run_pending()
-    ids = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
-    ids = list(ids[:limit] if limit else ids)
+    queue = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
+    ids = list(queue[:limit] if limit else queue)
     threads = max(1, min(settings.REVIEW_THREADS, len(ids)))
     if threads == 1:
         reports = [_review_safely(hit_pk) for hit_pk in ids]
