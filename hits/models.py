@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -72,10 +73,10 @@ class Outsourcer(models.Model):
         return "needs review" if self.needs_review else "active"
 
 
-class HITQuerySet(OwnedQuerySet):
+class HITQuerySet(OwnedQuerySet["HIT"]):
     owner_path = "outsourcer__owner"
 
-    def to_review(self) -> HITQuerySet:
+    def to_review(self) -> Self:
         """HITs the review worker looks at: live, still active (late answers to an Outsourcer that
         has its answer are judged too), and their Outsourcer not waiting for a person."""
         return self.filter(active=True, status=HIT.Status.LIVE, outsourcer__needs_review=False)
@@ -138,10 +139,10 @@ class HIT(models.Model):
         return self.outsourcer.needs_review
 
 
-class AssignmentQuerySet(OwnedQuerySet):
+class AssignmentQuerySet(OwnedQuerySet["Assignment"]):
     owner_path = "hit__outsourcer__owner"
 
-    def undecided(self) -> AssignmentQuerySet:
+    def undecided(self) -> Self:
         return self.filter(
             decision=Assignment.Decision.UNDECIDED, platform_status=Assignment.PlatformStatus.SUBMITTED
         )

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import ngettext
+from django_stubs_ext import WithAnnotations
 
-from hits.models import HIT, Assignment, Payment, RejectionPolicy
+from hits.models import HIT, Assignment, AssignmentQuerySet, Outsourcer, Payment, RejectionPolicy
 from platforms import PlatformError, platform_for, platform_type
 from platforms.models import PlatformAccount
 
@@ -48,7 +52,18 @@ def account_balance(account: PlatformAccount) -> Balance:
     return Balance(amount)
 
 
-def account_spend(accounts: QuerySet[PlatformAccount]) -> QuerySet[PlatformAccount]:
+class Spent(TypedDict):
+    spent: Decimal
+
+
+class Progressed(TypedDict):
+    assignments_done: int
+    money_spent: Decimal
+
+
+def account_spend(
+    accounts: QuerySet[PlatformAccount],
+) -> QuerySet[WithAnnotations[PlatformAccount, Spent]]:
     """Accounts annotated with `spent`: rewards, bonuses and fees paid (done ledger rows)."""
 
     paid = (
@@ -61,7 +76,7 @@ def account_spend(accounts: QuerySet[PlatformAccount]) -> QuerySet[PlatformAccou
     return accounts.annotate(spent=Coalesce(Subquery(paid, output_field=MONEY), ZERO))
 
 
-def hits_with_progress(hits: QuerySet[HIT]) -> QuerySet[HIT]:
+def hits_with_progress(hits: QuerySet[HIT]) -> QuerySet[WithAnnotations[HIT, Progressed]]:
     """HITs annotated with `assignments_done` (decided) and `money_spent` (done ledger rows, fees in).
 
     Subqueries, not joins: one query for a whole change list page, whatever its size.
@@ -93,7 +108,7 @@ def undecided_count(hits: QuerySet[HIT]) -> int:
     return Assignment.objects.undecided().filter(hit__in=hits).count()
 
 
-def undecided_cost(hits: QuerySet[HIT], *, assignments: QuerySet[Assignment] | None = None) -> Decimal:
+def undecided_cost(hits: QuerySet[HIT], *, assignments: AssignmentQuerySet | None = None) -> Decimal:
     """What approving every undecided assignment of these HITs (or of `assignments`) costs, fees included."""
 
     total = Decimal("0.00")
@@ -155,7 +170,7 @@ class RejectionEffect:
         return "Rejections on the platform lower the workers' approval rates there."
 
 
-def rejection_effect(assignments: QuerySet[Assignment]) -> RejectionEffect:
+def rejection_effect(assignments: AssignmentQuerySet) -> RejectionEffect:
     """Who rejecting these (undecided) assignments still pays, and what it costs, fees included."""
     undecided = assignments.undecided()
     paying = undecided.filter(hit__outsourcer__on_rejection=RejectionPolicy.PAY_ANYWAY)
@@ -236,3 +251,123 @@ def hit_worker_site_url(hit: HIT) -> str:
     except ImproperlyConfigured:
         return ""
     return platform.worker_site_url(SimpleNamespace(hit_id=hit.hit_id, hit_type_id=hit.hit_type_id))
+
+
+def held_by_open_hits(hits: QuerySet[HIT]) -> Decimal:
+    """What the open HITs among `hits` may still cost, fees included: every undecided submitted
+    assignment, and every place not taken yet on a HIT still taking workers.
+
+    With the account's balance and what was spent, it is where the money stands: spent + held +
+    what is left free = what was put in.
+    """
+    total = Decimal("0.00")
+    open_hits = (
+        hits.filter(status=HIT.Status.LIVE, outsourcer__active=True)
+        .annotate(
+            known=Count("assignments"),
+            undecided=Count("assignments", filter=Q(assignments__decision=Assignment.Decision.UNDECIDED)),
+        )
+        .values_list(
+            "outsourcer__account__platform", "reward", "max_assignments", "expired", "known", "undecided"
+        )
+    )
+    for platform, reward, size, expired, known, undecided in open_hits:
+        places = undecided + (0 if expired else max(size - known, 0))
+        total += platform_type(platform).fees.assignment_cost(reward, size) * places
+    return total
+
+
+@dataclass(frozen=True)
+class ExperimentProgress:
+    """How an experiment's work stands, as MTurk's "Batches in progress" shows a batch."""
+
+    items: int
+    hits: int
+    published: int
+    accepted: int
+    submitted: int
+    approved: int
+    rejected: int
+    flagged: int
+    bonuses_paid: int
+    bonus_money: Decimal
+    spent: Decimal
+    held: Decimal
+    started: datetime | None
+    last_submit: datetime | None
+    wage: HourlyWage
+
+    @property
+    def remaining(self) -> int:
+        """Places still open or waiting for a decision."""
+        return max(self.published - self.approved - self.rejected, 0)
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * (self.approved + self.rejected) / self.published) if self.published else 0
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        if self.started is None:
+            return None
+        end = self.last_submit if not self.remaining and self.last_submit else timezone.now()
+        return end - self.started
+
+    @property
+    def time_to_completion(self) -> str:
+        """The time it took, or an estimate of the time left at the pace so far."""
+        if self.started is None:
+            return "not published yet"
+        if not self.remaining:
+            return f"completed in {_duration(self.elapsed)}"
+        if not self.submitted or self.elapsed is None:
+            return "no work submitted yet, so no estimate"
+        left = self.elapsed * (self.remaining / self.submitted)
+        return f"about {_duration(left)} more at the pace so far ({_duration(self.elapsed)} elapsed)"
+
+
+def _duration(span: timedelta | None) -> str:
+    seconds = int(span.total_seconds()) if span else 0
+    if seconds < 3600:
+        return f"{max(seconds // 60, 1)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def experiment_progress(*, experiment_id: int) -> ExperimentProgress:
+    """Counts, money and pace of one experiment's work, in a handful of queries."""
+    hits = HIT.objects.filter(outsourcer__experiment_id=experiment_id)
+    assignments = Assignment.objects.filter(hit__outsourcer__experiment_id=experiment_id)
+    posted = hits.filter(status=HIT.Status.LIVE).aggregate(
+        n=Count("pk"), places=Sum("max_assignments"), started=Min("create_date")
+    )
+    counts = assignments.aggregate(
+        accepted=Count("pk"),
+        submitted=Count("pk", filter=Q(submit_time__isnull=False)),
+        approved=Count("pk", filter=Q(decision=Assignment.Decision.APPROVED)),
+        rejected=Count("pk", filter=Q(decision=Assignment.Decision.REJECTED)),
+        problems=Count("pk", filter=Q(decision=Assignment.Decision.UNDECIDED) & ~Q(problem="")),
+        last_submit=Max("submit_time"),
+    )
+    payments = Payment.objects.filter(experiment_id=experiment_id, status=Payment.Status.DONE)
+    paid = payments.aggregate(spent=Sum(F("amount") + F("fee"), output_field=MONEY))
+    bonuses = payments.filter(kind=Payment.Kind.BONUS).aggregate(n=Count("pk"), amount=Sum("amount"))
+    flagged = Outsourcer.objects.filter(experiment_id=experiment_id, needs_review=True)
+    return ExperimentProgress(
+        items=hits.values("outsourcer").distinct().count(),
+        hits=posted["n"],
+        published=posted["places"] or 0,
+        accepted=counts["accepted"],
+        submitted=counts["submitted"],
+        approved=counts["approved"],
+        rejected=counts["rejected"],
+        flagged=flagged.count() + counts["problems"],
+        bonuses_paid=bonuses["n"],
+        bonus_money=bonuses["amount"] or Decimal("0.00"),
+        spent=paid["spent"] or Decimal("0.00"),
+        held=held_by_open_hits(hits),
+        started=posted["started"],
+        last_submit=counts["last_submit"],
+        wage=hourly_wage(experiment_id=experiment_id),
+    )

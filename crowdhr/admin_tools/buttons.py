@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin
@@ -34,15 +34,17 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 
-from crowdhr.admin_tools.confirm import Summarize, confirm_then_run
+from crowdhr.admin_tools.confirm import ConfirmedAction, Summarize, confirm_then_run
 from crowdhr.admin_tools.urls import admin_url
 
+_M = TypeVar("_M", bound=models.Model)
 
-def button_for_action(action: Callable, *, name: str, label: str) -> Callable:
+
+def button_for_action(action: ConfirmedAction, *, name: str, label: str) -> Callable[..., Any]:
     """An object button that runs a `confirmed_action` on its one object (same summary and form)."""
     summarize, form_class, review_input, run = action.confirmation
 
-    def one(obj: models.Model) -> models.QuerySet:
+    def one(obj: models.Model) -> models.QuerySet[Any]:
         return type(obj)._default_manager.filter(pk=obj.pk)
 
     def button(modeladmin, request, obj, data):
@@ -101,13 +103,13 @@ def object_button(
     return decorate
 
 
-class ObjectButtonsAdmin(admin.ModelAdmin):
+class ObjectButtonsAdmin(admin.ModelAdmin[_M]):
     """Adds the buttons named in `object_buttons` to the change form, each at its own admin URL."""
 
     object_buttons: Sequence[str] = ()
     change_form_template = "admin/crowdhr/change_form.html"
 
-    def get_object_buttons(self, request: HttpRequest, obj: models.Model) -> list[ObjectButton]:
+    def get_object_buttons(self, request: HttpRequest, obj: _M) -> list[ObjectButton]:
         return [getattr(self, name).object_button for name in self.object_buttons]
 
     def get_urls(self):
@@ -121,7 +123,7 @@ class ObjectButtonsAdmin(admin.ModelAdmin):
         ]
         return button_urls + super().get_urls()
 
-    def button_url(self, obj: models.Model, name: str) -> str:
+    def button_url(self, obj: _M, name: str) -> str:
         info = self.model._meta.app_label, self.model._meta.model_name
         return reverse(f"{self.admin_site.name}:{info[0]}_{info[1]}_button", args=[obj.pk, name])
 
@@ -156,7 +158,7 @@ class ObjectButtonsAdmin(admin.ModelAdmin):
                 return response
         return response or HttpResponseRedirect(back)
 
-    def get_scoped_object(self, request: HttpRequest, object_id: str) -> models.Model:
+    def get_scoped_object(self, request: HttpRequest, object_id: str) -> _M:
         """The object through the researcher's queryset: someone else's (or a bad id) is 404."""
         try:
             obj = self.get_queryset(request).filter(pk=object_id).first()
@@ -166,10 +168,18 @@ class ObjectButtonsAdmin(admin.ModelAdmin):
             raise Http404("No such object.")
         return obj
 
-    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj=None, **kwargs: Any):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: _M | None = None,
+    ) -> HttpResponse:
         if obj is not None and obj.pk:
             context["object_buttons"] = [
                 (button, self.button_url(obj, button.name))
                 for button in self.get_object_buttons(request, obj)
             ]
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, add, change, form_url, obj)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django import forms
 from django.contrib import admin
@@ -67,7 +67,18 @@ def plural(noun: str, count: int) -> str:
     return noun + "s"
 
 
-Summarize = Callable[[admin.ModelAdmin, HttpRequest, Any], Summary]
+#: `summarize(modeladmin, request, target)`, or with `review_input` also `(..., data)`: what will happen
+Summarize = Callable[..., Summary]
+Confirmation = tuple[Summarize, "type[forms.Form] | None", bool, Callable[..., Any]]
+
+
+class ConfirmedAction(Protocol):
+    """A changelist action made by `confirmed_action`; `confirmation` lets a button reuse it."""
+
+    __name__: str
+    confirmation: Confirmation
+
+    def __call__(self, modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]) -> Any: ...
 
 
 class NonceForm(forms.Form):
@@ -78,7 +89,7 @@ class NonceForm(forms.Form):
 
 def confirmation_form(form_class: type[forms.Form] | None, request: HttpRequest) -> forms.Form:
     """The form of a confirmation page, bound on the confirming POST, fresh (new nonce) otherwise."""
-    cls = type("ConfirmationForm", (NonceForm, form_class), {}) if form_class else NonceForm
+    cls: type[forms.Form] = type("ConfirmationForm", (NonceForm, form_class), {}) if form_class else NonceForm
     if is_confirming(request):
         form = cls(request.POST)
     else:
@@ -99,10 +110,10 @@ def is_confirming(request: HttpRequest) -> bool:
 
 def render_confirmation(
     request: HttpRequest,
-    modeladmin: admin.ModelAdmin,
+    modeladmin: admin.ModelAdmin[Any],
     *,
     summary: Summary,
-    form: forms.Form,
+    form: forms.Form | None,
     hidden: Iterable[tuple[str, str]],
     action_url: str,
     cancel_url: str,
@@ -123,7 +134,7 @@ def render_confirmation(
 
 def confirm_then_run(
     request: HttpRequest,
-    modeladmin: admin.ModelAdmin,
+    modeladmin: admin.ModelAdmin[Any],
     *,
     target: Any,
     summarize: Summarize | None,
@@ -144,10 +155,11 @@ def confirm_then_run(
         if not review_input or request.POST.get("reviewed") == "yes":
             return True, run(form.cleaned_data)
         typed = [(name, value) for name in form.fields for value in request.POST.getlist(name)]
+        assert summarize is not None, "review_input shows the summary again: it needs summarize"
         page = render_confirmation(
             request,
             modeladmin,
-            summary=summarize(modeladmin, request, target, form.cleaned_data),  # type: ignore[call-arg,misc]
+            summary=summarize(modeladmin, request, target, form.cleaned_data),
             form=None,
             hidden=[*hidden, *typed, ("reviewed", "yes")],
             action_url=request.get_full_path(),
@@ -174,12 +186,14 @@ def confirmed_action(
     form_class: type[forms.Form] | None = None,
     review_input: bool = False,
     permissions: Sequence[str] = ("change",),
-) -> Callable:
+) -> Callable[[Callable[..., Any]], ConfirmedAction]:
     """Decorate a changelist action that needs a confirmation page (see the module docstring)."""
 
-    def decorate(run: Callable[[admin.ModelAdmin, HttpRequest, models.QuerySet, dict], Any]) -> Callable:
+    def decorate(run: Callable[..., Any]) -> ConfirmedAction:
         @wraps(run)
-        def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet):
+        def action(
+            modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: models.QuerySet[Any]
+        ) -> Any:
             selected = queryset.values_list("pk", flat=True)
             _, response = confirm_then_run(
                 request,
@@ -197,7 +211,8 @@ def confirmed_action(
             )
             return response
 
+        # the function carries its confirmation, as admin.action's own attributes ride on it
         action.confirmation = (summarize, form_class, review_input, run)  # type: ignore[attr-defined]
-        return admin.action(description=description, permissions=permissions)(action)
+        return cast(ConfirmedAction, admin.action(description=description, permissions=permissions)(action))
 
     return decorate

@@ -51,7 +51,9 @@ class AccountForm(forms.Form):
 
     def limit_to(self, request: HttpRequest) -> None:
         accounts = PlatformAccount.objects.visible_to(request.user).order_by("name")
-        self.fields["account"].queryset = accounts
+        field = self.fields["account"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        field.queryset = accounts
         if len(accounts) == 1:
             self.fields["account"].initial = accounts[0].pk
 
@@ -299,9 +301,11 @@ class WorkerAdmin(
             counts[worker_id][decision] = n
         for worker in workers:
             mine = counts[worker.pk]
-            worker.assignments_done = sum(mine.values())
-            worker.approvals = mine.get(Assignment.Decision.APPROVED, 0)
-            worker.rejections = mine.get(Assignment.Decision.REJECTED, 0)
+            vars(worker).update(  # figures of this page only, read by the columns below
+                assignments_done=sum(mine.values()),
+                approvals=mine.get(Assignment.Decision.APPROVED, 0),
+                rejections=mine.get(Assignment.Decision.REJECTED, 0),
+            )
         return workers
 
     def is_visible(self, request: HttpRequest, obj: Any) -> bool:
