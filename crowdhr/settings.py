@@ -10,10 +10,12 @@ import hashlib
 import ssl
 import sys
 from base64 import urlsafe_b64encode
+from datetime import timedelta
 from os import getpid
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crowdhr import env
@@ -41,6 +43,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
+    "csp",
     "crowdhr",
     "platforms",
     "hits",
@@ -57,7 +61,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Admin logins: throttled by django-axes (crowdhr/logins.py) -----------------------------
+AUTHENTICATION_BACKENDS = ["crowdhr.logins.LoginThrottle", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on stdout (management commands print results there)
+
+# --- Content-Security-Policy on every page (django-csp); worker pages widen frame-ancestors for
+# MTurk's frame (experiments/views.py), scripts run only with the page's nonce
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
 
 ROOT_URLCONF = "crowdhr.urls"
 LOGIN_URL = "admin:login"
@@ -194,6 +222,8 @@ if EMULATOR_ENABLED and not DEBUG and not ALLOW_EMULATOR_IN_PRODUCTION:
 if EMULATOR_ENABLED:
     INSTALLED_APPS.append("mturk_emulator")
     INSTALLED_APPS.append("prolific_emulator")
+    # the local MTurk's marketplace frames a HIT's ExternalURL (crowdhr, then oTree) like MTurk does
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-src"] = [SELF, "http:", "https:"]
 # The local MTurk accepts ExternalQuestion URLs on plain http://localhost / 127.0.0.1 (crowdhr served locally).
 MTURK_EMULATOR_ALLOW_PLAIN_HTTP_LOCALHOST = EMULATOR_ENABLED
 MTURK_DEFAULT_ACCESS_KEY_ID = env.text("AWS_ACCESS_KEY_ID")

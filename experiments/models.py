@@ -164,6 +164,14 @@ class Participant(models.Model):
     hit_id = models.CharField(max_length=64, blank=True)
     turk_submit_to = models.CharField(max_length=200, blank=True)
     verified = models.BooleanField(default=False, help_text="The platform confirmed the assignment's worker.")
+    browser_key = models.CharField(
+        max_length=64, blank=True, help_text="The key of the browser holding the place (experiments.places)."
+    )
+    claim_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="An unconfirmed claim holds the place until then (the assignment's duration).",
+    )
     excluded = models.BooleanField(default=False, help_text="Told to return the HIT; nothing is recorded.")
     excluded_reason = models.CharField(max_length=255, blank=True)
     payoff = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)

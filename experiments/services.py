@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -336,101 +335,20 @@ def experiment_expire(*, experiment: Experiment, by: User | None) -> int:
     return expired
 
 
-# --- the worker's way --------------------------------------------------------------------------
-class WrongWorker(ServiceError):
-    """The platform says the assignment belongs to another worker."""
-
-
+# --- the worker's way (which browser holds which place: experiments.places) ------------------------
 class WrongHit(ServiceError):
     """The HIT is not one of the study's."""
 
 
-@dataclass
-class Landing:
-    """What happened when a worker landed: their place (None when refused) and why not."""
-
-    participant: Participant | None
-    visit: Visit | None = None
-    refusal: str = ""
+def study_has_hit(experiment: Experiment, hit_id: str) -> bool:
+    return HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id).exists()
 
 
-def participant_land(
-    *,
-    experiment: Experiment,
-    worker_id: str,
-    assignment_id: str,
-    hit_id: str,
-    turk_submit_to: str,
-    user_agent: str,
-) -> Landing:
-    """Give the worker their place in the study (the same one on every visit) and record the visit.
-
-    A returning worker costs two queries and no outside call. A first landing asks the platform
-    whose assignment it is (MTurk shows assignments only once submitted, so a not-yet-submitted
-    one is taken on trust: review pays only the worker MTurk reports anyway).
-    """
-    now = timezone.now()
-    participant = Participant.objects.filter(experiment=experiment, worker_id=worker_id).first()
-    new_hit = participant is None or participant.hit_id != hit_id
-    if new_hit and not HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id).exists():
-        raise WrongHit("This HIT does not belong to this study.")
-    if participant is None:
-        _verify_assignment(experiment, assignment_id, worker_id)
-        if Participant.objects.filter(experiment=experiment).count() < (experiment.num_participants or 0):
-            participant = _first_place(experiment, worker_id, assignment_id, hit_id, turk_submit_to, now)
-        else:  # full, unless another tab of this worker just took their place
-            participant = Participant.objects.filter(experiment=experiment, worker_id=worker_id).first()
-            if participant is None:
-                return Landing(None, refusal="full")
-    if participant.is_done:
-        return Landing(None, refusal="excluded" if participant.excluded else "done")
-    if (participant.assignment_id, participant.hit_id, participant.turk_submit_to) != (
-        assignment_id,
-        hit_id,
-        turk_submit_to,
-    ):
-        Participant.objects.filter(pk=participant.pk).update(
-            assignment_id=assignment_id, hit_id=hit_id, turk_submit_to=turk_submit_to
-        )
-        participant.assignment_id, participant.hit_id = assignment_id, hit_id
-        participant.turk_submit_to = turk_submit_to
-    visit = Visit.objects.create(
-        participant=participant, assignment_id=assignment_id, user_agent=user_agent[:500], landed_at=now
+def visit_record(*, participant: Participant, assignment_id: str, user_agent: str, at: datetime) -> Visit:
+    """One arrival of the worker holding `participant` on the landing page."""
+    return Visit.objects.create(
+        participant=participant, assignment_id=assignment_id, user_agent=user_agent[:500], landed_at=at
     )
-    return Landing(participant, visit)
-
-
-def _first_place(
-    experiment: Experiment, worker_id: str, assignment_id: str, hit_id: str, turk_submit_to: str, now
-) -> Participant:
-    """Create the worker's place; when another request of theirs got there first, use that one."""
-    try:
-        with transaction.atomic():
-            return Participant.objects.create(
-                experiment=experiment,
-                worker_id=worker_id,
-                assignment_id=assignment_id,
-                hit_id=hit_id,
-                turk_submit_to=turk_submit_to,
-                landed_at=now,
-            )
-    except IntegrityError:
-        return Participant.objects.get(experiment=experiment, worker_id=worker_id)
-
-
-def _verify_assignment(experiment: Experiment, assignment_id: str, worker_id: str) -> None:
-    """Refuse a worker id that is not the one the platform (or crowdhr's records) has for the assignment."""
-    known = Assignment.objects.filter(assignment_id=assignment_id).values_list("worker__worker_id", flat=True)
-    for recorded in known:
-        if recorded != worker_id:
-            raise WrongWorker("This assignment belongs to another worker.")
-        return
-    try:
-        reported = platform_for(experiment.account).get_assignment(assignment_id)
-    except PlatformError:
-        return  # not submitted yet (MTurk does not show it), or MTurk is slow: review checks again
-    if reported.worker_id != worker_id:
-        raise WrongWorker("This assignment belongs to another worker.")
 
 
 def visit_record_screen(*, visit_pk: int, screen: str) -> bool:

@@ -2,8 +2,10 @@
 
 The platform sends the worker here with its identity in the link (read and validated by
 `platforms.arrivals`: MTurk's `assignmentId`, `hitId`, `workerId`, `turkSubmitTo`). Every parameter is
-checked; bad input gets a clear 400/404 page and changes nothing. The landing
-page makes no oTree call: a worker's oTree participant is found by its label, the worker id.
+checked; bad input gets a clear 400/403/404 page and changes nothing. The landing gives this browser
+its place (`experiments.places`); the pages after it (into oTree, done, submit) answer only to the
+browser holding the place, never to ids in a query string. The landing page makes no oTree call: a
+worker's oTree participant is found by its label, the worker id.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from experiments import services
+from experiments import places, services
 from experiments.completion import completion_code
 from experiments.models import Experiment, Participant, Visit
 from platforms.arrivals import Arrival, BadArrival, arrival_from, is_worker_id
@@ -110,7 +112,45 @@ def _visit_token(visit: Visit) -> str:
     return signing.Signer(salt=VISIT_SALT).sign(str(visit.pk))
 
 
-def _visit_from(token: str) -> Visit:
+NOT_YOURS = (
+    "This page belongs to the browser in which the study was started. "
+    "Please continue in that browser (or open the study again from the platform)."
+)
+REFUSALS = {
+    "elsewhere": (
+        "Your place in this study is open in another browser. Please continue there. If you cannot, "
+        "return the HIT; once the platform has taken the assignment back, accept it again to continue here.",
+        403,
+    ),
+    "other-worker": ("This browser already takes part in this study as another worker.", 403),
+    "unconfirmed": (
+        "The platform does not show you taking part in this study. Please open it from there.",
+        403,
+    ),
+}
+
+
+def _held(request: HttpRequest, experiment: Experiment) -> Participant:
+    """The place this browser holds in the study; 403 for any other browser."""
+    participant = places.held_place(request, experiment)
+    if participant is None:
+        raise BadRequest(NOT_YOURS, status=403)
+    participant.experiment = experiment
+    return participant
+
+
+def _visit_from(request: HttpRequest, pk: int, token: str) -> Visit:
+    """The visit a signed link names, when it is one of the place this browser holds."""
+    visit = _signed_visit(token)
+    if visit.participant.experiment_id != pk:
+        raise BadRequest("This link is not valid.")
+    held = _held(request, visit.participant.experiment)
+    if held.pk != visit.participant_id:
+        raise BadRequest(NOT_YOURS, status=403)
+    return visit
+
+
+def _signed_visit(token: str) -> Visit:
     try:
         pk = int(signing.Signer(salt=VISIT_SALT).unsign(token))
     except (signing.BadSignature, ValueError) as error:
@@ -121,15 +161,24 @@ def _visit_from(token: str) -> Visit:
     return visit
 
 
+#: who may frame worker pages: MTurk shows the HIT's page in a frame on its own site (and the local
+#: MTurk on this machine); every other page keeps the site-wide `frame-ancestors 'self'`
+FRAME_ANCESTORS = ["'self'", *MTURK_SUBMIT_HOSTS]
+LOCAL_FRAME_ANCESTORS = ["http://localhost:*", "http://127.0.0.1:*"]
+
+
 def worker_page(view):
     """Shown inside MTurk's frame; a BadRequest becomes a clear page, never a 500."""
 
     @xframe_options_exempt
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
         except BadRequest as error:
-            return _problem(request, error.message, error.status)
+            response = _problem(request, error.message, error.status)
+        ancestors = FRAME_ANCESTORS + (LOCAL_FRAME_ANCESTORS if settings.EMULATOR_ENABLED else [])
+        response._csp_replace = {"frame-ancestors": ancestors}  # django-csp's per-response policy
+        return response
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
@@ -147,28 +196,45 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
     if arrival.platform != experiment.account.platform:
         raise BadRequest("This study is not posted on that platform.", status=404)
     submit_base = _submit_base(request, arrival.submit_to) if arrival.submit_to else ""
+    if not services.study_has_hit(experiment, arrival.work_id):
+        raise BadRequest("This HIT does not belong to this study. Please open this study from its HIT.")
     try:
-        landed = services.participant_land(
+        claim = places.place_claim(
             experiment=experiment,
+            held=places.held_place(request, experiment),
             worker_id=arrival.worker_id,
             assignment_id=arrival.assignment_id,
             hit_id=arrival.work_id,
-            turk_submit_to=submit_base,
-            user_agent=request.headers.get("User-Agent", ""),
+            submit_to=submit_base,
         )
-    except (services.WrongWorker, services.WrongHit) as error:
+    except places.WrongWorker as error:
         raise BadRequest(f"{error} Please open this study from its HIT.") from error
-    if landed.participant is None:
-        return render(
-            request, "experiments/please_return.html", {"experiment": experiment, "why": landed.refusal}
-        )
-    token = _visit_token(landed.visit)
+    if claim.participant is None:
+        return _refused(request, experiment, claim.refusal)
+    visit = services.visit_record(
+        participant=claim.participant,
+        assignment_id=arrival.assignment_id,
+        user_agent=request.headers.get("User-Agent", ""),
+        at=claim.at,
+    )
+    token = _visit_token(visit)
     context = {
         "experiment": experiment,
         "go_url": reverse("experiments:go", args=[pk, token]),
         "screen_url": reverse("experiments:screen", args=[pk, token]),
     }
-    return render(request, "experiments/landing.html", context)
+    response = render(request, "experiments/landing.html", context)
+    places.bind(request, response, claim.participant)
+    return response
+
+
+def _refused(request: HttpRequest, experiment: Experiment, refusal: str) -> HttpResponse:
+    if refusal in REFUSALS:
+        message, status = REFUSALS[refusal]
+        return _problem(request, message, status)
+    if refusal == "wait":
+        return render(request, "experiments/wait.html", {"experiment": experiment})
+    return render(request, "experiments/please_return.html", {"experiment": experiment, "why": refusal})
 
 
 @csrf_exempt
@@ -176,9 +242,9 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
 @worker_page
 def screen(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """The landing page's script reports the screen resolution of this visit."""
-    visit = _visit_from(token)
+    visit = _visit_from(request, pk, token)
     value = request.POST.get("screen", "")
-    if visit.participant.experiment_id != pk or not SCREEN.fullmatch(value):
+    if not SCREEN.fullmatch(value):
         raise BadRequest("Not a screen resolution.")
     services.visit_record_screen(visit_pk=visit.pk, screen=value)
     return HttpResponse(status=204)
@@ -188,10 +254,8 @@ def screen(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 @worker_page
 def go(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """Into oTree: the session-wide link with the worker's label (the same place on every visit)."""
-    visit = _visit_from(token)
+    visit = _visit_from(request, pk, token)
     participant = visit.participant
-    if participant.experiment_id != pk:
-        raise BadRequest("This link is not valid.")
     if participant.is_done:
         return render(request, "experiments/please_return.html", {"experiment": participant.experiment})
     services.visit_record_redirect(visit=visit)
@@ -199,14 +263,15 @@ def go(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 
 
 def _done_participant(request: HttpRequest, pk: int) -> Participant:
+    """The place this browser holds; oTree's `participant_label` must name it (the label alone
+    opens nothing: another browser gets the same 403 whether or not the label takes part)."""
     experiment = _study(pk)
     label = request.GET.get("participant_label", "")
-    if not is_worker_id(label):
+    if label and not is_worker_id(label):
         raise BadRequest("The participant_label in the link is not valid.")
-    participant = Participant.objects.filter(experiment=experiment, worker_id=label).first()
-    if participant is None or not participant.assignment_id:
-        raise BadRequest("This study has no participant with that label.", status=404)
-    participant.experiment = experiment
+    participant = _held(request, experiment)
+    if (label and label != participant.label) or not participant.assignment_id:
+        raise BadRequest(NOT_YOURS, status=403)
     return participant
 
 
@@ -228,8 +293,8 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "experiment": experiment,
         "participant": participant,
-        "submitting_url": reverse("experiments:submitting", args=[pk])
-        + f"?participant_label={participant.worker_id}",
+        "submitting_url": reverse("experiments:submitting", args=[pk]),
+        "submit_token": places.submit_token(participant),
         **_hand_back(experiment, participant),
     }
     return render(request, "experiments/done.html", context)
@@ -254,8 +319,12 @@ def _hand_back(experiment: Experiment, participant: Participant) -> dict[str, st
 @require_POST
 @worker_page
 def submitting(request: HttpRequest, pk: int) -> HttpResponse:
-    """The done page's script says the worker pressed submit (MTurk itself confirms it at review)."""
-    participant = _done_participant(request, pk)
+    """The done page's script says the worker pressed submit (MTurk itself confirms it at review).
+
+    Only the browser holding the place, with the token its done page carries (no cross-site POST)."""
+    participant = _held(request, _study(pk))
+    if not places.submit_token_ok(participant, request.POST.get("token", "")[:128]):
+        raise BadRequest(NOT_YOURS, status=403)
     if participant.completed_at is None:
         raise BadRequest("The study is not finished yet.")
     services.participant_record_submit(participant=participant)

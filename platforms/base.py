@@ -215,6 +215,9 @@ class Platform(abc.ABC):
     #: Capability.BONUSES in two steps (`setup_bonus`, then `pay_bonus_setup`) because paying is
     #: not idempotent on this platform (Prolific); False: one idempotent `send_bonus` (MTurk)
     bonus_needs_setup: ClassVar[bool] = False
+    #: `get_assignment` shows an assignment while it is being worked on (Prolific's active
+    #: submissions), so a landing can be confirmed at once; False: only once submitted (MTurk)
+    shows_work_in_progress: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -248,6 +251,11 @@ class Platform(abc.ABC):
 
     @abc.abstractmethod
     def get_hit(self, hit_id: str) -> PlatformHit: ...
+
+    def in_progress(self, hit_id: str) -> int:
+        """How many workers are working on the HIT now (accepted, not yet submitted): what bounds
+        the claims crowdhr takes on trust (MTurk: GetHIT's NumberOfAssignmentsPending)."""
+        return self.get_hit(hit_id).pending
 
     @abc.abstractmethod
     def list_hits(self) -> list[PlatformHit]:

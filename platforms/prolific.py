@@ -110,9 +110,17 @@ class Prolific(Platform):
     """One Prolific workspace (an API token, optionally one project of it) on one API base URL."""
 
     capabilities = frozenset(
-        {Capability.BONUSES, Capability.MESSAGES, Capability.HARD_BLOCKS, Capability.REOPEN}
+        {
+            Capability.BONUSES,
+            Capability.MESSAGES,
+            Capability.HARD_BLOCKS,
+            Capability.REOPEN,
+            Capability.COMPLETION_URL,
+            Capability.HOOKS,
+        }
     )
     bonus_needs_setup = True
+    shows_work_in_progress = True
 
     def __init__(
         self,
@@ -291,6 +299,10 @@ class Prolific(Platform):
 
     def get_hit(self, hit_id: str) -> PlatformHit:
         return _hit(self._call("GET", f"studies/{hit_id}/"))
+
+    def in_progress(self, hit_id: str) -> int:
+        """The study's active submissions (reserved or started, not yet completed)."""
+        return _count(self._call("GET", f"studies/{hit_id}/"), *WORKING)
 
     def list_hits(self) -> list[PlatformHit]:
         studies = self._pages("studies/")
