@@ -236,6 +236,9 @@ PROLIFIC_EMULATOR_URL = env.text(
 )
 # HITs one review cycle works on at once (each mostly waits for the platform).
 REVIEW_THREADS = 4
+# CreateHIT calls one publish makes at once. Beyond the platform's rate limit times its round
+# trip, more only earns throttled answers and botocore's backoff (bench/publish.py).
+PUBLISH_CONCURRENCY = 4
 SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Below this effective hourly wage (reward plus bonuses over the median work time) crowdhr warns the
 # researcher; the default is the US federal minimum wage.

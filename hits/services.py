@@ -9,12 +9,15 @@ None for the system), and records it in the audit trail (`crowdhr.audit`).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django import db
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -27,6 +30,7 @@ from hits import payments
 # Flagging has one home, `hits.flags` (the review uses it too); re-exported with the other services.
 from hits.flags import outsourcer_flag as outsourcer_flag
 from hits.flags import outsourcer_unflag as outsourcer_unflag
+from hits.hosted import is_hosted
 from hits.models import HIT, Assignment, Outsourcer, Payment, RejectionPolicy
 from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
@@ -34,6 +38,7 @@ from platforms import (
     Capability,
     Destination,
     PlatformError,
+    PlatformHit,
     QualificationRequirement,
     WorkSpec,
     fees_for,
@@ -128,7 +133,8 @@ def hits_create(
     (MTurk: at most 9 assignments each). The HIT rows store where the worker goes (JSON).
 
     Each HIT row is written with its UniqueRequestToken before the platform call, so a retried
-    or crashed publish never posts a HIT twice (`hits_finish_creating` completes such rows).
+    or crashed publish never posts a HIT twice (`hits_finish_creating` completes such rows). The
+    rows are posted several at once (`hits_post`).
     """
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
     content = task.create_hit_content(outsourcer.inputs, asdict(settings))
@@ -155,10 +161,7 @@ def hits_create(
         )
         for number, size in enumerate(sizes, start=first_batch)
     ]
-    threshold = settings.quality_threshold
-    for hit in hits:
-        hit_post(hit, quality_threshold=threshold)
-    return hits
+    return hits_post(hits, quality_threshold=settings.quality_threshold)
 
 
 def _batch_sizes(account: PlatformAccount, total: int, asked: Sequence[int] | None) -> list[int]:
@@ -173,45 +176,96 @@ def _batch_sizes(account: PlatformAccount, total: int, asked: Sequence[int] | No
 
 def hit_post(hit: HIT, *, quality_threshold: int | None = 0) -> HIT:
     """Post one HIT row on the platform (idempotent through its creation token)."""
+    return hits_post([hit], quality_threshold=quality_threshold)[0]
 
-    account = hit.outsourcer.account
+
+def hits_post(hits: Sequence[HIT], *, quality_threshold: int | None = 0) -> list[HIT]:
+    """Post HIT rows of one Outsourcer on the platform, `PUBLISH_CONCURRENCY` calls at once.
+
+    Each call carries the row's creation token, so repeating it never posts a HIT twice. The
+    platform client retries throttling and outages itself (botocore's standard retry); a call
+    that still fails leaves its row CREATING for `hits_finish_creating`, and a permanent refusal
+    marks its row FAILED and is raised (a `ServiceError`) once every call has answered. Only the
+    calling thread writes to the database: the other threads wait for the platform.
+    """
+    if not hits:
+        return []
+    refused: PlatformError | None = None
+    for hit, outcome in _create_at_once(hits, quality_threshold):
+        _record_posted(hit, outcome)
+        if isinstance(outcome, PlatformError) and outcome.permanent:
+            refused = refused or outcome
+    if refused is not None:
+        raise ServiceError(f"MTurk refused the HIT: {refused.message}") from refused
+    return list(hits)
+
+
+def _create_at_once(
+    hits: Sequence[HIT], quality_threshold: int | None
+) -> Iterator[tuple[HIT, PlatformHit | PlatformError]]:
+    """Each HIT with what the platform answered to its CreateHIT, as the answers come."""
+    account = hits[0].outsourcer.account
     try:
-        requirements = [_requirement(raw) for raw in hit.qualification_requirements]
+        platform = platform_for(account)
+        requirements = []
         if quality_threshold is not None and supports(account, Capability.QUALIFICATIONS):
             # Elsewhere (Prolific) crowdhr keeps the scores itself; a ban is a block there.
             requirements.append(quality_requirement(account, quality_threshold))
-        posted = platform_for(account).create_hit(
-            WorkSpec(
-                title=hit.title,
-                description=hit.description,
-                reward=hit.reward,
-                places=hit.max_assignments,
-                destination=load_destination(hit.question),
-                lifetime_seconds=hit.lifetime_seconds,
-                time_allowed_seconds=hit.duration_seconds,
-                auto_approval_delay_seconds=hit.auto_approval_delay_seconds,
-                keywords=hit.keywords,
-                requirements=requirements,
-                annotation=f"crowdhr outsourcer {hit.outsourcer_id} batch {hit.batch_number}",
-            ),
-            unique_request_token=hit.creation_token,
-        )
+        specs = {hit.pk: _work_spec(hit, requirements) for hit in hits}
     except PlatformError as error:
-        status = HIT.Status.FAILED if error.permanent else HIT.Status.CREATING
-        HIT.objects.filter(pk=hit.pk).update(status=status, creation_error=str(error))
-        hit.refresh_from_db()
-        if error.permanent:
-            raise ServiceError(f"MTurk refused the HIT: {error.message}") from error
-        return hit
-    HIT.objects.filter(pk=hit.pk).update(
-        status=HIT.Status.LIVE,
-        hit_id=posted.hit_id,
-        hit_type_id=posted.hit_type_id,
-        expiration=posted.expiration,
-        creation_error="",
+        yield from ((hit, error) for hit in hits)
+        return
+
+    def create(hit: HIT) -> PlatformHit | PlatformError:
+        try:
+            return platform.create_hit(specs[hit.pk], unique_request_token=hit.creation_token)
+        except PlatformError as error:
+            return error
+        finally:
+            db.connections.close_all()  # in case a platform client reads the database
+
+    threads = max(1, min(getattr(django_settings, "PUBLISH_CONCURRENCY", 4), len(hits)))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="publish") as pool:
+        calls = {pool.submit(create, hit): hit for hit in hits}
+        for call in as_completed(calls):
+            yield calls[call], call.result()
+
+
+def _work_spec(hit: HIT, requirements: list[QualificationRequirement]) -> WorkSpec:
+    """What the platform is asked to post for a HIT row, in crowdhr's words."""
+    return WorkSpec(
+        title=hit.title,
+        description=hit.description,
+        reward=hit.reward,
+        places=hit.max_assignments,
+        destination=load_destination(hit.question),
+        lifetime_seconds=hit.lifetime_seconds,
+        time_allowed_seconds=hit.duration_seconds,
+        auto_approval_delay_seconds=hit.auto_approval_delay_seconds,
+        keywords=hit.keywords,
+        requirements=[*(_requirement(raw) for raw in hit.qualification_requirements), *requirements],
+        annotation=f"crowdhr outsourcer {hit.outsourcer_id} batch {hit.batch_number}",
     )
-    hit.refresh_from_db()
-    return hit
+
+
+def _record_posted(hit: HIT, outcome: PlatformHit | PlatformError) -> None:
+    """Store what the platform answered on the HIT row (and on `hit`)."""
+    if isinstance(outcome, PlatformError):
+        changes: dict[str, Any] = {
+            "status": HIT.Status.FAILED if outcome.permanent else HIT.Status.CREATING,
+            "creation_error": str(outcome),
+        }
+    else:
+        changes = {
+            "status": HIT.Status.LIVE,
+            "hit_id": outcome.hit_id,
+            "hit_type_id": outcome.hit_type_id,
+            "expiration": outcome.expiration,
+            "creation_error": "",
+        }
+    HIT.objects.filter(pk=hit.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(hit, field, value)
 
 
 def hits_finish_creating(*, older_than: timedelta = timedelta(minutes=1)) -> int:
@@ -261,7 +315,8 @@ def expire_live_hits(outsourcer: Outsourcer) -> int:
     platform = platform_for(outsourcer.account)
     expired = 0
     for hit in _live_hits(outsourcer).filter(expired=False):
-        platform.expire_hit(hit.hit_id)
+        if not is_hosted(hit):  # crowdhr's own HIT (`hits.hosted`): the platform does not know it
+            platform.expire_hit(hit.hit_id)
         HIT.objects.filter(pk=hit.pk).update(expired=True, expiration=timezone.now())
         expired += 1
     return expired
