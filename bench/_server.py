@@ -44,8 +44,8 @@ def scratch_environment(name: str) -> Iterator[dict[str, str]]:
         scratch_db = f"crowdhr_bench_{name}"
         with contextlib.closing(psycopg2.connect(f"{base}/postgres")) as conn:
             conn.autocommit = True
-            conn.cursor().execute(f"DROP DATABASE IF EXISTS {scratch_db}")
-            conn.cursor().execute(f"CREATE DATABASE {scratch_db}")
+            conn.cursor().execute(f'DROP DATABASE IF EXISTS "{scratch_db}"')
+            conn.cursor().execute(f'CREATE DATABASE "{scratch_db}"')
         env["DATABASE_URL"] = f"{base}/{scratch_db}"
     os.environ.update(env)
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True, env=os.environ)
@@ -57,12 +57,15 @@ def scratch_environment(name: str) -> Iterator[dict[str, str]]:
 
             with contextlib.closing(psycopg2.connect(f"{base}/postgres")) as conn:
                 conn.autocommit = True
-                conn.cursor().execute(f"DROP DATABASE IF EXISTS {scratch_db} WITH (FORCE)")
+                conn.cursor().execute(f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
-def gunicorn(port: int, workers: int = 2, threads: int = 4) -> Iterator[str]:
-    """crowdhr (with its local MTurk) served by gunicorn on 127.0.0.1:port."""
+def gunicorn(
+    port: int, workers: int = 2, threads: int = 4, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """crowdhr (with its local MTurk) served by gunicorn on 127.0.0.1:port; `env` adds to or
+    overrides this process's environment."""
     process = subprocess.Popen(
         [
             PYTHON,
@@ -79,7 +82,7 @@ def gunicorn(port: int, workers: int = 2, threads: int = 4) -> Iterator[str]:
             "warning",
         ],
         cwd=ROOT,
-        env=os.environ,
+        env=os.environ | (env or {}),
     )
     url = f"http://127.0.0.1:{port}"
     try:
