@@ -358,9 +358,10 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
         assignments = list(hit.assignments.select_related("worker").order_by("submit_time", "pk"))
         rows = [(a, task.create_assignment_dict(a)) for a in assignments]
         columns = list(task.answer_fields)
+        # completion task types (oTree studies) decide each assignment alone: no groups to show
         groups = [
             (task.describe_answer(group.representative) or "(empty)", group.size)
-            for group in consensus_groups(outsourcer)
+            for group in (consensus_groups(outsourcer) if task.decides_by == "consensus" else [])
         ]
         assignment_admin = AssignmentAdmin(Assignment, self.admin_site)
         context = {
