@@ -14,6 +14,9 @@
   `manage.py emulator_process`.
 - Faults: `mturk_emulator.faults` (`set_faults`, `fail_next`, `clear_faults`), or POST/DELETE
   /emulator/faults/ when the setting MTURK_EMULATOR_FAULT_ENDPOINT is on (a 404 otherwise).
+- Rate limit: a token bucket per requester account answering ThrottlingException above it, as MTurk
+  does (`mturk_emulator.rate_limit`; the setting MTURK_EMULATOR_RATE_LIMIT, or "rate_limit" in
+  the fault JSON; unlimited by default).
 
 It imports nothing from crowdhr's other apps; they meet it only over HTTP, as with Amazon.
 """
