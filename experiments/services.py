@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -50,14 +50,22 @@ class OtreeUnavailable(ServiceError):
 
 # --- oTree sites ---------------------------------------------------------------------------------
 def otree_site_check(*, url: str, rest_key: str) -> str:
-    """The oTree version the server at `url` runs; ServiceError in the researcher's words otherwise."""
+    """The oTree version the server at `url` runs; ServiceError in the researcher's words otherwise.
 
+    Only http(s) addresses are asked. Every failure gets the same answer, so the check tells nobody
+    whether some address inside crowdhr's network answers (a port scanner): refused, timed out, not
+    oTree, wrong key are one message.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ServiceError("An oTree site's address starts with https:// (or http://) and names a server.")
     try:
         return OtreeClient(url, rest_key, timeout=5).version()
-    except OtreeError as error:
-        raise ServiceError(_otree_problem(url, error)) from error
-    except (KeyError, TypeError) as error:
-        raise ServiceError(f"{url} answered, but not like an oTree server (/api/otree_version).") from error
+    except (OtreeError, KeyError, TypeError, ValueError) as error:
+        raise ServiceError(
+            f"{url} did not answer as an oTree server with this REST key. Check the address, that the "
+            "server runs oTree 5 or 6, and its OTREE_REST_KEY."
+        ) from error
 
 
 def session_config_names(*, site: OtreeSite) -> list[tuple[str, str]]:

@@ -41,19 +41,47 @@ def confirm(client, url: str, **fields):
     return page, client.post(url, data)
 
 
+NOT_OTREE = b"did not answer as an oTree server with this REST key"
+
+
 def test_a_site_that_does_not_answer_is_not_saved(ada):
     page = ada.post(f"{SITES}add/", {"name": "Mine", "url": "http://127.0.0.1:9", "rest_key": "key"})
 
     assert page.status_code == 200
-    assert b"does not answer" in page.content
+    assert NOT_OTREE in page.content
     assert not OtreeSite.objects.exists()
 
 
-def test_a_wrong_rest_key_is_named(ada, otree_server):
+def test_a_wrong_rest_key_is_not_saved(ada, otree_server):
     page = ada.post(f"{SITES}add/", {"name": "Mine", "url": otree_server.url, "rest_key": "wrong"})
 
-    assert b"refused the REST key" in page.content
+    assert NOT_OTREE in page.content and b"OTREE_REST_KEY" in page.content
     assert not OtreeSite.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["ftp://otree.example.org/", "file:///etc/passwd", "gopher://127.0.0.1:70/"])
+def test_only_http_addresses_are_asked(ada, url):
+    page = ada.post(f"{SITES}add/", {"name": "Mine", "url": url, "rest_key": "key"})
+
+    assert (
+        page.status_code == 200
+        and b"starts with https://" in page.content
+        or b"Enter a valid URL" in page.content
+    )
+    assert not OtreeSite.objects.exists()
+
+
+def test_the_check_does_not_tell_whether_an_inner_port_is_open(ada, live_server):
+    """A closed port and an open port that is not oTree (crowdhr itself) get the same answer."""
+    closed = ada.post(f"{SITES}add/", {"name": "Mine", "url": "http://127.0.0.1:9", "rest_key": "k"})
+    open_port = ada.post(f"{SITES}add/", {"name": "Mine", "url": live_server.url, "rest_key": "k"})
+
+    def said(page) -> bytes:
+        return re.search(rb'<ul class="errorlist[^"]*"[^>]*><li>([^<]*)</li>', page.content).group(1)
+
+    assert said(closed).replace(b"http://127.0.0.1:9", b"URL") == said(open_port).replace(
+        live_server.url.encode(), b"URL"
+    )
 
 
 def test_a_site_that_answers_is_saved_with_its_version_and_the_key_is_never_shown(ada, otree_server):
