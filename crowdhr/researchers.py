@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 
 RESEARCHERS_GROUP = "Researchers"
-RESEARCHER_APPS = ("crowdhr", "platforms", "hits", "workers", "experiments", "django_celery_beat")
+RESEARCHER_APPS = ("crowdhr", "platforms", "hits", "workers", "experiments", "workflow", "django_celery_beat")
 
 
 def researchers_group() -> Group:

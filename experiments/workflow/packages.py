@@ -34,6 +34,8 @@ from experiments.workflow import qualification
 from experiments.workflow.models import HOSTED_KIND, HostedStudy, Item
 from hits.services import ServiceError
 from hits.task_types import ConfigError, TemplateBatch, check_config
+
+__all__ = ["ConfigError", "check_config"]
 from platforms.models import PlatformAccount
 
 FORMAT = 1

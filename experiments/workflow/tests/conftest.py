@@ -127,7 +127,13 @@ class HttpWorker:
         view = find(r'name="view" value="(\d+)"', html)
         response = self.http.post(
             self.url("intro/"),
-            {"token": self.token(html), "view": view, "consent": "yes", "screen": "1920x1080", "window": "1400x900"},
+            {
+                "token": self.token(html),
+                "view": view,
+                "consent": "yes",
+                "screen": "1920x1080",
+                "window": "1400x900",
+            },
             timeout=10,
         )
         return response.text

@@ -7,9 +7,17 @@ from decimal import Decimal
 import pytest
 
 from experiments.workflow import services
-from experiments.workflow.models import Item, PlaceStatus, QualificationResult, Stage, Task, TaskStatus, WorkerPlace
-from hits.models import Assignment, Payment
+from experiments.workflow.models import (
+    Item,
+    PlaceStatus,
+    QualificationResult,
+    Stage,
+    Task,
+    TaskStatus,
+    WorkerPlace,
+)
 from experiments.workflow.tests.conftest import HttpWorker, demo_study
+from hits.models import Assignment, Payment
 from hits.review.cycle import review_active_hits
 from prolific_emulator import participants as twin
 
@@ -60,7 +68,11 @@ def test_a_worker_qualifies_trains_does_tasks_and_is_paid_once_for_them(worker_f
     assignment = Assignment.objects.get(assignment_id=submission.id)
     assert assignment.decision == "approved"
     bonus = Payment.objects.get(kind=Payment.Kind.BONUS)
-    assert (bonus.amount, bonus.status, bonus.key) == (Decimal("0.30"), "done", f"bonus:hosted-tasks:{place.pk}")
+    assert (bonus.amount, bonus.status, bonus.key) == (
+        Decimal("0.30"),
+        "done",
+        f"bonus:hosted-tasks:{place.pk}",
+    )
     assert place.tasks.filter(kind=Item.Kind.TASK, paid=True).count() == 6
 
 
