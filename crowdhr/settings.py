@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "hits",
     "workers",
     "experiments",
+    "experiments.workflow",
 ]
 
 MIDDLEWARE = [

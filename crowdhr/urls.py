@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("study/", include("experiments.urls")),
+    path("study/", include("experiments.workflow.urls")),
     path("hooks/", include("experiments.hook_urls")),
     path("", views.home, name="home"),
 ]
