@@ -8,11 +8,12 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from crowdhr.audit import User
 from hits.models import Outsourcer
-from hits.services import HitSettings, ServiceError, outsourcer_create
+from hits.services import HitSettings, ServiceError, outsourcer_create, outsourcers_close_for_target
 from hits.task_types import ConfigError, TemplateBatch, check_config, get_task_type
 from platforms import Capability, supports
 
@@ -61,8 +62,14 @@ def item_target(experiment, number: int) -> str:
     return f"experiment:{experiment.pk}:item:{number}"
 
 
-def batch_publish(*, experiment, by: User | None) -> list[Outsourcer]:
-    """Post one HIT per CSV row that has none yet (publishing again only posts what is missing)."""
+def batch_publish(*, experiment, by: User | None, forced: bool = False) -> list[Outsourcer]:
+    """Post one HIT per CSV row that has none yet (publishing again only posts what is missing:
+    items never posted, and items whose Outsourcer was deleted before it had an answer).
+
+    `forced` (a forced import, and each later run of a repeating schedule) posts every item anew:
+    the item's outstanding Outsourcers are closed first (deactivated, their HITs expired, their
+    unreviewed assignments approved), so there is never more than one open per item.
+    """
     task_type = experiment.task_type or "template_batch"
     try:
         check_config(task_type, experiment.task_config)
@@ -72,11 +79,14 @@ def batch_publish(*, experiment, by: User | None) -> list[Outsourcer]:
     if task_type == "template_batch":
         check_template_fits(experiment.task_config, list(items[0]))
     task_config = {**experiment.task_config, "quality_threshold": experiment.quality_threshold}
-    published = set(Outsourcer.objects.filter(experiment=experiment).values_list("target", flat=True))
+    posted = Outsourcer.objects.filter(experiment=experiment)
+    published = set(posted.filter(Q(active=True) | Q(answer__isnull=False)).values_list("target", flat=True))
     created = []
     for number, row in enumerate(items, start=1):
         target = item_target(experiment, number)
-        if target in published:
+        if forced:
+            outsourcers_close_for_target(owner=experiment.owner, target=target, by=by)
+        elif target in published:
             continue
         created.append(
             outsourcer_create(

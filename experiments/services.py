@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Avg, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
@@ -108,6 +108,7 @@ class PublishCost:
     rewards: Decimal
     fees: Decimal
     fee_rate: Decimal = Decimal("0.20")  # the platform's commission on rewards (Prolific: 33.33%)
+    bonuses: Decimal = Decimal("0.00")  # the payoffs expected, fees included (`bonus_estimate`)
 
     @property
     def fee_percent(self) -> str:
@@ -116,11 +117,12 @@ class PublishCost:
 
     @property
     def total(self) -> Decimal:
-        return self.rewards + self.fees
+        return self.rewards + self.fees + self.bonuses
 
 
 def publish_cost(*, experiment: Experiment, assignments: int | None = None) -> PublishCost:
-    """Rewards plus the platform's fees for posting `assignments` (default: what publishing posts).
+    """Rewards plus the platform's fees for posting `assignments` (default: what publishing posts),
+    plus the oTree payoffs expected as bonuses.
 
     MTurk's fees reward micro-batches of at most 9; Prolific's do not depend on the size of a
     study, so it is one study with every place (`batches` is then one number).
@@ -128,9 +130,30 @@ def publish_cost(*, experiment: Experiment, assignments: int | None = None) -> P
     count = experiment.assignments_wanted if assignments is None else assignments
     fees = fees_for(experiment.account)
     reward = Decimal(experiment.reward)
+    per_bonus = bonus_estimate(experiment) if experiment.is_otree else Decimal("0.00")
+    bonuses = (per_bonus + fees.bonus_fee(per_bonus)) * count if per_bonus else Decimal("0.00")
     return PublishCost(
-        count, fees.batch_sizes(count), reward, reward * count, fees.posting_fees(reward, count), fees.rate
+        count,
+        fees.batch_sizes(count),
+        reward,
+        reward * count,
+        fees.posting_fees(reward, count),
+        fees.rate,
+        bonuses,
     )
+
+
+def bonus_estimate(experiment: Experiment) -> Decimal:
+    """The bonus expected per participant: the study's `max_payoff` session config field (in
+    dollars) when the researcher states it, else the mean payoff of its participants so far."""
+    stated = (experiment.session_config_fields or {}).get("max_payoff")
+    if stated is not None:
+        try:
+            return Decimal(str(stated)).quantize(Decimal("0.01"))
+        except ArithmeticError:
+            return Decimal("0.00")
+    mean = experiment.participants.filter(payoff__isnull=False).aggregate(mean=Avg("payoff"))["mean"]
+    return Decimal(mean or 0).quantize(Decimal("0.01"))
 
 
 def experiment_publish(*, experiment: Experiment, by: User | None) -> Outsourcer:
@@ -631,6 +654,43 @@ def experiment_message_workers(
 
 # --- scheduled publishing (django-celery-beat) ---------------------------------------------------
 PUBLISH_TASK = "experiments.tasks.publish_experiment_on_schedule"
+
+
+def experiment_publish_on_schedule(*, experiment: Experiment, by: User | None) -> Experiment:
+    """One run of a scheduled publish; returns the Experiment that was published.
+
+    The first run publishes the experiment. A repeating schedule's later runs publish a new round:
+    - an oTree study gets a new Experiment ("<name>, round 2", ...) with the same settings, hence a
+      new oTree session and new HITs (earlier rounds keep theirs; when previous participants are
+      excluded, the same qualification keeps them out of every round);
+    - a batch posts every item again as new Outsourcers (a forced import: the previous round's open
+      Outsourcers are closed, their HITs expired and their unreviewed assignments approved).
+    """
+    if not experiment.published_at:
+        experiment_publish(experiment=experiment, by=by)
+        return experiment
+    if experiment.kind == Experiment.Kind.BATCH:
+        posted = batch_publish(experiment=experiment, by=by, forced=True)
+        audit.record(by=by, action="publish again", obj=experiment, items=len(posted))
+        return experiment
+    new_round = experiment_new_round(experiment=experiment, by=by)
+    experiment_publish(experiment=new_round, by=by)
+    return new_round
+
+
+def experiment_new_round(*, experiment: Experiment, by: User | None) -> Experiment:
+    """A copy of an oTree study, not published yet, named "<name>, round <n>"."""
+    base = experiment.name.split(", round ")[0]
+    rounds = Experiment.objects.filter(owner=experiment.owner, name__startswith=f"{base}, round ").count()
+    copy = Experiment.objects.get(pk=experiment.pk)
+    copy.pk = None
+    copy._state.adding = True
+    copy.name = f"{base}, round {rounds + 2}"
+    copy.otree_session_code = copy.otree_session_wide_url = copy.otree_admin_url = ""
+    copy.published_at = copy.publishing_since = None
+    copy.save()
+    audit.record(by=by, action="new round", obj=copy, of=experiment.pk)
+    return copy
 
 
 def publish_schedules(user) -> list[PeriodicTask]:

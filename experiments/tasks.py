@@ -7,17 +7,18 @@ from django.contrib.auth import get_user_model
 
 from experiments.hooks import review_for_event
 from experiments.models import Experiment
-from experiments.services import experiment_publish
+from experiments.services import experiment_publish_on_schedule
 
 
 @shared_task(acks_late=True)
 def publish_experiment_on_schedule(experiment_id: int, user_id: int) -> str:
-    """Celery beat's scheduled publish of an Experiment, as the researcher who scheduled it."""
+    """Celery beat's scheduled publish of an Experiment, as the researcher who scheduled it (a
+    repeating schedule's later runs publish a new round: see `experiment_publish_on_schedule`)."""
     user = get_user_model().objects.get(pk=user_id)
     experiment = Experiment.objects.visible_to(user).filter(pk=experiment_id).first()
     if experiment is None:
         return "experiment gone"
-    experiment_publish(experiment=experiment, by=user)  # the researcher who scheduled it acts
+    experiment_publish_on_schedule(experiment=experiment, by=user)  # the researcher who scheduled it acts
     return "published"
 
 

@@ -1,42 +1,21 @@
-"""CSV downloads of any change list selection, streamed row by row so 100,000 rows stay cheap.
+"""CSV rows of HITs, assignments, workers, payments and a batch's results.
 
-Each exporter takes a queryset (already scoped to the researcher) and yields rows; `csv_response`
-streams them. Cells a spreadsheet would run as a formula are prefixed with a quote.
+Each exporter takes a queryset (already scoped to the researcher) and yields rows;
+`crowdhr.admin_tools.exports` streams them (and keeps a worker's text from running as a formula).
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
 
+from crowdhr.admin_tools.exports import CHUNK, csv_response, export_action, field_rows, safe_cell
+from hits.models import Assignment, Outsourcer
 from hits.selectors import hits_with_progress
 
-CHUNK = 2000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def safe_cell(value: Any) -> Any:
-    """A worker's text never becomes a spreadsheet formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
-def csv_response(filename: str, rows: Iterable[list[Any]]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    stream = (writer.writerow([safe_cell(cell) for cell in row]) for row in rows)
-    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+__all__ = ["csv_response", "export_action", "field_rows", "safe_cell"]
 
 
 def hit_rows(hits: QuerySet) -> Iterator[list[Any]]:
@@ -101,12 +80,44 @@ def payment_rows(payments: QuerySet) -> Iterator[list[Any]]:
         ]  # fmt: skip
 
 
-def export_action(filename: str, rows: Callable[[QuerySet], Iterable[list[Any]]], description: str):
-    """A changelist action that downloads the selected rows as CSV."""
-    from django.contrib import admin
+def _keys(values: Iterable[Any]) -> list[str]:
+    keys: set[str] = set()
+    for value in values:
+        if isinstance(value, dict):
+            keys.update(value)
+    return sorted(keys)
 
-    @admin.action(description=description, permissions=("view",))
-    def export_csv(modeladmin, request, queryset):
-        return csv_response(filename, rows(queryset))
 
-    return export_csv
+def results_rows(outsourcers: QuerySet[Outsourcer]) -> Iterator[list[Any]]:
+    """A batch's results as MTurk's "Download results" gives them: one row per worker's answer, with the
+    item's inputs and the agreed answer beside it (an item nobody answered yet gets one row)."""
+    outsourcers = outsourcers.order_by("pk")
+    assignments = Assignment.objects.filter(hit__outsourcer__in=outsourcers)
+    inputs = _keys(outsourcers.values_list("inputs", flat=True).iterator(chunk_size=CHUNK))
+    answers = _keys(
+        [*outsourcers.values_list("answer", flat=True), *assignments.values_list("answers", flat=True)]
+    )
+    yield [
+        "item", "active", "answer_source", *[f"input:{k}" for k in inputs], *[f"agreed:{k}" for k in answers],
+        "hit_id", "assignment_id", "worker_id", "submit_time", "work_seconds", "decision",
+        *[f"answer:{k}" for k in answers],
+    ]  # fmt: skip
+    for outsourcer in outsourcers.iterator(chunk_size=CHUNK):
+        item = [
+            outsourcer.target, outsourcer.active, outsourcer.answer_source,
+            *_values(outsourcer.inputs, inputs), *_values(outsourcer.answer, answers),
+        ]  # fmt: skip
+        rows = assignments.filter(hit__outsourcer=outsourcer).select_related("hit", "worker").order_by("pk")
+        empty = True
+        for a in rows:
+            empty = False
+            yield [
+                *item, a.hit.hit_id, a.assignment_id, a.worker.worker_id, a.submit_time, a.work_seconds,
+                a.decision, *_values(a.answers, answers),
+            ]  # fmt: skip
+        if empty:
+            yield [*item, "", "", "", "", "", "", *_values(None, answers)]
+
+
+def _values(row: Any, keys: list[str]) -> list[Any]:
+    return [row.get(key, "") if isinstance(row, dict) else "" for key in keys]

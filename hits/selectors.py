@@ -326,6 +326,10 @@ class ExperimentProgress:
         return f"about {_duration(left)} more at the pace so far ({_duration(self.elapsed)} elapsed)"
 
 
+def _cents(amount: Decimal | None) -> Decimal:
+    return Decimal(amount or 0).quantize(Decimal("0.01"))
+
+
 def _duration(span: timedelta | None) -> str:
     seconds = int(span.total_seconds()) if span else 0
     if seconds < 3600:
@@ -364,9 +368,9 @@ def experiment_progress(*, experiment_id: int) -> ExperimentProgress:
         rejected=counts["rejected"],
         flagged=flagged.count() + counts["problems"],
         bonuses_paid=bonuses["n"],
-        bonus_money=bonuses["amount"] or Decimal("0.00"),
-        spent=paid["spent"] or Decimal("0.00"),
-        held=held_by_open_hits(hits),
+        bonus_money=_cents(bonuses["amount"]),
+        spent=_cents(paid["spent"]),
+        held=_cents(held_by_open_hits(hits)),
         started=posted["started"],
         last_submit=counts["last_submit"],
         wage=hourly_wage(experiment_id=experiment_id),

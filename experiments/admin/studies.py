@@ -15,21 +15,26 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from crowdhr.admin_tools import (
     ObjectButtonsAdmin,
     OwnedAdmin,
     Summary,
+    admin_url,
     button_for_action,
     confirmed_action,
     for_each,
     object_button,
 )
+from crowdhr.admin_tools.exports import csv_response, export_action, field_rows
 from crowdhr.secrets import keep_blank_secrets
-from experiments import services
+from experiments import batches, services
 from experiments.admin.forms import (
     READONLY_FIELDS,
     ExperimentForm,
@@ -38,12 +43,12 @@ from experiments.admin.forms import (
     settings_fields,
 )
 from experiments.admin.preview import preview_frame, preview_page
-from experiments.admin.scheduling import schedule_urls
-from experiments.batches import experiment_items
+from experiments.admin.scheduling import batch_cost, schedule_experiment_id, schedule_urls
 from experiments.models import Experiment, OtreeSite, Participant
+from hits.exports import results_rows
 from hits.models import HIT, Payment
-from hits.selectors import hourly_wage
-from platforms import Capability, fees_for
+from hits.selectors import experiment_progress, hourly_wage, undecided_cost
+from platforms import Capability
 from platforms.admin import REFUSALS
 
 
@@ -98,7 +103,7 @@ def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> S
         lines.append(f"{experiment}: on rejection, {experiment.get_on_rejection_display().lower()}. {wage}")
         below_floor = below_floor or wage.below_floor
         if experiment.kind == Experiment.Kind.BATCH:
-            line, batch_money = _batch_cost(experiment)
+            line, batch_money = batch_cost(experiment)
             lines.append(line)
             money += batch_money
             continue
@@ -107,8 +112,14 @@ def publish_summary(modeladmin, request, experiments: QuerySet[Experiment]) -> S
         lines.append(
             f"{experiment}: an oTree session of {experiment.num_participants} participants, "
             f"{_places(experiment, cost)} at ${cost.reward} on {experiment.account} (${cost.rewards} "
-            f"rewards + ${cost.fees} fees: {experiment.account.platform_type.label} charges {cost.fee_percent})."
+            f"rewards + ${cost.fees} fees: {experiment.account.platform_type.label} charges {cost.fee_percent}; "
+            f"+ ${cost.bonuses} in expected bonuses, fees included)."
         )
+        if not cost.bonuses:
+            lines.append(
+                f"{experiment}: bonuses not estimated yet; state the most a participant can earn as "
+                '"max_payoff" in the session config fields to include them.'
+            )
     live = experiments.filter(account__environment="live").exists()
     warning = "Real money: a live platform account." if live else ""
     if below_floor:
@@ -129,21 +140,6 @@ def _places(experiment: Experiment, cost: services.PublishCost) -> str:
     if len(cost.batches) == 1 and not experiment.account.supports(Capability.MICRO_BATCHES):
         return f"one study with {cost.assignments} places"
     return f"{cost.assignments} assignments as HITs of {' + '.join(map(str, cost.batches))}"
-
-
-def _batch_cost(experiment: Experiment) -> tuple[str, Decimal]:
-    """A batch posts one HIT per item row not posted yet, each with `assignments_required` workers."""
-    try:
-        items = len(experiment_items(experiment))
-    except (services.ServiceError, OSError) as error:
-        return f"{experiment}: {error}", Decimal("0.00")
-    posted = experiment.outsourcers.count()
-    new = max(items - posted, 0)
-    per_item = fees_for(experiment.account).posting_cost(experiment.reward, experiment.assignments_required)
-    return (
-        f"{experiment}: a batch; {new} of {items} items to post, {experiment.assignments_required} workers each.",
-        per_item * new,
-    )
 
 
 def _publishable(experiments: QuerySet[Experiment]) -> QuerySet[Experiment]:
@@ -362,6 +358,41 @@ def exclude_worker(modeladmin, request, experiments, data):
     )
 
 
+def forced_import_summary(modeladmin, request, experiments) -> Summary:
+    lines, money = [], Decimal("0.00")
+    batches_ = experiments.filter(kind=Experiment.Kind.BATCH, published_at__isnull=False)
+    for experiment in batches_.select_related("account"):
+        line, cost = batch_cost(experiment, every_item=True)
+        open_hits = HIT.objects.filter(outsourcer__experiment=experiment, outsourcer__active=True)
+        approvals = undecided_cost(open_hits)
+        lines.append(line)
+        lines.append(
+            f"{experiment}: {experiment.outsourcers.filter(active=True).count()} open Outsourcers are "
+            f"deactivated, their HITs expired and their unreviewed assignments approved (${approvals})."
+        )
+        money += cost + approvals
+    return Summary(
+        "Forced import",
+        batches_.count(),
+        noun="batch",
+        lines=lines,
+        money=money,
+        warning="Use it after changing the items or the instructions: every item is posted anew.",
+        refuse="" if batches_.exists() else "Only a published batch can be imported again.",
+    )
+
+
+@confirmed_action(description="Forced import of selected batches", summarize=forced_import_summary)
+def forced_import(modeladmin, request, experiments, data):
+    _each(
+        modeladmin,
+        request,
+        experiments.filter(kind=Experiment.Kind.BATCH, published_at__isnull=False),
+        "item(s) posted anew",
+        lambda e: len(batches.batch_publish(experiment=e, by=request.user, forced=True)),
+    )
+
+
 def _each(modeladmin, request, experiments, what: str, run) -> None:
     for_each(modeladmin, request, experiments, what, run, REFUSALS)
 
@@ -411,6 +442,50 @@ class BonusInline(admin.TabularInline):
         return False
 
 
+PARTICIPANT_FIELDS = [
+    "id", "experiment__name", "worker_id", "assignment_id", "hit_id", "verified", "excluded", "excluded_reason",
+    "payoff", "landed_at", "redirected_at", "completed_at", "submitted_at",
+]  # fmt: skip
+EXPERIMENT_FIELDS = [
+    "id", "name", "kind", "account__name", "task_type", "title", "reward", "assignments_required",
+    "agreements_required", "on_rejection", "session_config_name", "num_participants", "otree_session_code",
+    "published_at", "created",
+]  # fmt: skip
+
+
+@admin.register(Participant)
+class ParticipantAdmin(OwnedAdmin):
+    """Everyone who took a place in an oTree study (read-only; places are given on the landing page)."""
+
+    list_display = [
+        "worker_id",
+        "experiment",
+        "landed_at",
+        "completed_at",
+        "submitted_at",
+        "payoff",
+        "excluded",
+    ]
+    list_filter = [("experiment", admin.RelatedOnlyFieldListFilter), "excluded", "landed_at"]
+    list_select_related = ["experiment"]
+    search_fields = ["worker_id", "assignment_id"]
+    show_full_result_count = False
+    actions = [
+        export_action(
+            "participants.csv", field_rows(PARTICIPANT_FIELDS), "Download selected participants as CSV"
+        )
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Participant._meta.concrete_fields if f.name != "id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Experiment)
 class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     form = ExperimentForm
@@ -427,16 +502,28 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
         pay_bonuses,
         message_workers,
         exclude_worker,
+        forced_import,
+        export_action(
+            "experiments.csv", field_rows(EXPERIMENT_FIELDS), "Download selected experiments as CSV"
+        ),
     ]
-    object_buttons = [
-        "preview_button",
-        "publish_button",
+    #: the buttons of a published oTree study
+    study_buttons = [
         "add_participants_button",
         "change_expiration_button",
         "expire_button",
         "pay_bonuses_button",
         "message_button",
         "exclude_button",
+    ]
+    #: the pages every experiment links to
+    page_buttons = ["progress_button", "results_button", "schedule_button"]
+    object_buttons = [
+        "preview_button",
+        "publish_button",
+        *study_buttons,
+        "forced_import_button",
+        *page_buttons,
     ]
     publish_button = button_for_action(publish, name="publish_button", label="Publish")
     add_participants_button = button_for_action(
@@ -449,12 +536,13 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     pay_bonuses_button = button_for_action(pay_bonuses, name="pay_bonuses_button", label="Pay bonuses")
     message_button = button_for_action(message_workers, name="message_button", label="Message workers")
     exclude_button = button_for_action(exclude_worker, name="exclude_button", label="Exclude a worker")
+    forced_import_button = button_for_action(
+        forced_import, name="forced_import_button", label="Forced import"
+    )
+    change_form_template = "admin/experiments/experiment/change_form.html"
 
     class Media:
         js = ["admin_crowdhr/experiment_form.js"]
-
-    def get_urls(self):
-        return schedule_urls(self) + super().get_urls()
 
     # --- the form follows the kind -------------------------------------------------------------
     def kind_of(self, request: HttpRequest, obj: Experiment | None) -> str:
@@ -523,8 +611,45 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
         if obj.kind != Experiment.Kind.OTREE or not obj.published_at:
             names = ["preview_button", "publish_button"]
         else:
-            names = ["preview_button", *self.object_buttons[2:]]
+            names = ["preview_button", *self.study_buttons]
+        if obj.kind == Experiment.Kind.BATCH and obj.published_at:
+            names.append("forced_import_button")
+        names += self.page_buttons
         return [getattr(self, name).object_button for name in names]
+
+    def get_urls(self):
+        return schedule_urls(self) + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        experiment = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        links = experiment_links(self, experiment) if experiment is not None else []
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "links": links})
+
+    @object_button(label="Progress", methods=("GET",))
+    def progress_button(self, request: HttpRequest, experiment: Experiment, data: dict) -> TemplateResponse:
+        """How the work stands, as MTurk's "Batches in progress" shows a batch."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Progress of {experiment}",
+            "opts": self.model._meta,
+            "original": experiment,
+            "progress": experiment_progress(experiment_id=experiment.pk),
+            "participants": experiment.participants.count() if experiment.is_otree else None,
+            "links": experiment_links(self, experiment),
+        }
+        return TemplateResponse(request, "admin/experiments/experiment/progress.html", context)
+
+    @object_button(label="Download results", methods=("GET",))
+    def results_button(self, request: HttpRequest, experiment: Experiment, data: dict) -> HttpResponseBase:
+        """Each item's inputs, every worker's answers and the agreed answer (MTurk's "Download results")."""
+        outsourcers = experiment.outsourcers.exclude(target=experiment.outsourcer_target)
+        if experiment.is_otree:
+            outsourcers = experiment.outsourcers.all()
+        return csv_response(f"results-{experiment.pk}.csv", results_rows(outsourcers))
+
+    @object_button(label="Schedule publishing", methods=("GET",))
+    def schedule_button(self, request: HttpRequest, experiment: Experiment, data: dict) -> HttpResponse:
+        return HttpResponseRedirect(f"{admin_url(self, 'schedule')}?experiment={experiment.pk}")
 
     @object_button(label="Preview", methods=("GET",))
     def preview_button(self, request: HttpRequest, experiment: Experiment, data: dict) -> TemplateResponse:
@@ -552,8 +677,6 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
 
     @admin.display(description="oTree")
     def otree_links(self, experiment: Experiment) -> str:
-        from django.utils.html import format_html
-
         if not experiment.otree_session_wide_url:
             return "-"
         return format_html(
@@ -565,3 +688,40 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
     @admin.display(description="HIT landing page")
     def landing_link(self, experiment: Experiment) -> str:
         return services.landing_url(experiment) if experiment.pk and experiment.is_otree else "-"
+
+
+def experiment_links(modeladmin: admin.ModelAdmin, experiment: Experiment) -> list[tuple[str, str, str]]:
+    """Where the Experiment's work is: (label, count, url) for each related page."""
+    site = modeladmin.admin_site.name
+    pk = experiment.pk
+
+    def changelist(model: str, query: str) -> str:
+        return f"{reverse(f'{site}:{model}_changelist')}?{query}"
+
+    schedules = [t for t in services.publish_schedules(experiment.owner) if schedule_experiment_id(t) == pk]
+    return [
+        ("Progress", "", modeladmin.button_url(experiment, "progress_button")),  # type: ignore[attr-defined]
+        (
+            "Outsourcers",
+            str(experiment.outsourcers.count()),
+            changelist("hits_outsourcer", f"experiment={pk}"),
+        ),
+        (
+            "HITs",
+            str(HIT.objects.filter(outsourcer__experiment=experiment).count()),
+            changelist("hits_hit", f"experiment={pk}"),
+        ),
+        ("Assignments", "", changelist("hits_assignment", f"experiment={pk}")),
+        (
+            "Participants",
+            str(experiment.participants.count()),
+            changelist("experiments_participant", f"experiment__id__exact={pk}"),
+        ),
+        (
+            "Payments",
+            str(experiment.payments.count()),
+            changelist("hits_payment", f"experiment__id__exact={pk}"),
+        ),
+        ("Schedules", str(len(schedules)), f"{admin_url(modeladmin, 'schedule')}?experiment={pk}"),
+        ("Results (CSV)", "", modeladmin.button_url(experiment, "results_button")),  # type: ignore[attr-defined]
+    ]

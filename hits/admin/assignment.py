@@ -21,6 +21,7 @@ from crowdhr.admin_tools import (
 )
 from crowdhr.rows import run_each
 from hits import bulk, exports, services
+from hits.admin.filters import AssignmentExperimentFilter
 from hits.admin.forms import FeedbackForm, feedback_of
 from hits.admin.work import start
 from hits.models import Assignment, AssignmentQuerySet
@@ -108,7 +109,7 @@ class AssignmentAdmin(HistoryAdmin, PageAnnotationsAdmin, ObjectButtonsAdmin, Ow
         "confused",
         "submit_time",
     ]
-    list_filter = ["decision", "platform_status", "confused", "submit_time"]
+    list_filter = [AssignmentExperimentFilter, "decision", "platform_status", "confused", "submit_time"]
     list_select_related = ["hit", "worker"]
     search_fields = ["assignment_id", "worker__worker_id", "hit__hit_id"]
     show_full_result_count = False

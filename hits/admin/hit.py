@@ -25,6 +25,7 @@ from crowdhr.admin_tools import (
 )
 from hits import exports, services
 from hits.admin.assignment import AssignmentAdmin
+from hits.admin.filters import HITExperimentFilter
 from hits.admin.forms import FeedbackForm, InputDataForm, ProblemForm
 from hits.admin.statistics import statistics_page
 from hits.admin.work import operate
@@ -180,6 +181,7 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
     ]
     list_display_links = ["title"]
     list_filter = [
+        HITExperimentFilter,
         "active",
         "outsourcer__needs_review",
         "environment",

@@ -333,7 +333,13 @@ def make_experiment(owner, name="Effort study"):
 
     account, _ = PlatformAccount.objects.get_or_create(owner=owner, name=f"{owner.username} lab")
     return Experiment.objects.create(
-        owner=owner, account=account, name=name, title="A study", description="d", num_participants=4
+        owner=owner,
+        account=account,
+        name=name,
+        kind=Experiment.Kind.OTREE,
+        title="A study",
+        description="d",
+        num_participants=4,
     )
 
 
