@@ -113,7 +113,7 @@ def test_every_admin_page_answers_for_every_task_type_and_kind_of_experiment(cli
     hits = rows_of_every_kind(account)
     assert {hit.outsourcer.task_type for hit in hits} == set(_registry)
 
-    pages = admin_urls() + [reverse("admin:index")]
+    pages = [*admin_urls(), reverse("admin:index")]
     pages += [reverse("admin:hits_hit_assignments", args=[hit.pk]) for hit in hits]
     answers = {url: client.get(url).status_code for url in pages}
     statistics = {
