@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
@@ -103,8 +104,15 @@ def publish_summary(modeladmin, request: HttpRequest, study: HostedStudy) -> Sum
 
 class PlaceInline(admin.TabularInline):
     model = WorkerPlace
-    fields = ["worker", "stage", "started_at", "ended_at", "qualification_score", "saved"]
-    readonly_fields = fields
+    readonly_fields = (
+        "worker",
+        "stage",
+        "started_at",
+        "ended_at",
+        "qualification_score",
+        "saved",
+    )
+    fields = readonly_fields
     extra = 0
     can_delete = False
     show_change_link = True
@@ -200,18 +208,24 @@ class HostedStudyAdmin(ObjectButtonsAdmin[HostedStudy], OwnedAdmin[HostedStudy])
         )
 
     @object_button(label="Results CSV", methods=("GET",))
-    def results_csv(self, request: HttpRequest, study: HostedStudy, data: dict[str, Any]) -> HttpResponse:
+    def results_csv(self, request: HttpRequest, study: HostedStudy, data: dict[str, Any]) -> HttpResponseBase:
         return csv_response(f"hosted-{study.experiment_id}-answers.csv", results.answer_rows(study))
 
     @object_button(label="Consensus CSV", methods=("GET",))
-    def consensus_csv(self, request: HttpRequest, study: HostedStudy, data: dict[str, Any]) -> HttpResponse:
+    def consensus_csv(
+        self, request: HttpRequest, study: HostedStudy, data: dict[str, Any]
+    ) -> HttpResponseBase:
         return csv_response(f"hosted-{study.experiment_id}-consensus.csv", results.consensus_rows(study))
 
 
 class PlaceStatusInline(admin.TabularInline):
     model = PlaceStatus
-    fields = ["stage", "at", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "stage",
+        "at",
+        "note",
+    )
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
@@ -221,7 +235,7 @@ class PlaceStatusInline(admin.TabularInline):
 
 class TaskInline(admin.TabularInline):
     model = Task
-    fields = [
+    readonly_fields = (
         "position",
         "kind",
         "item",
@@ -232,8 +246,8 @@ class TaskInline(admin.TabularInline):
         "saved_at",
         "paid",
         "history",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
@@ -247,8 +261,16 @@ class TaskInline(admin.TabularInline):
 
 class PageViewInline(admin.TabularInline):
     model = PageView
-    fields = ["page", "task", "shown_at", "completed_at", "user_agent", "screen", "window"]
-    readonly_fields = fields
+    readonly_fields = (
+        "page",
+        "task",
+        "shown_at",
+        "completed_at",
+        "user_agent",
+        "screen",
+        "window",
+    )
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
@@ -263,8 +285,15 @@ class WorkerPlaceAdmin(OwnedAdmin[WorkerPlace]):
     list_display = ["__str__", "stage", "started_at", "ended_at"]
     list_filter = ["stage", "study"]
     search_fields = ["participant__worker_id"]
-    fields = ["participant", "study", "stage", "started_at", "ended_at", "qualification_score"]
-    readonly_fields = fields
+    readonly_fields = (
+        "participant",
+        "study",
+        "stage",
+        "started_at",
+        "ended_at",
+        "qualification_score",
+    )
+    fields = readonly_fields
     inlines = [PlaceStatusInline, TaskInline, PageViewInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -219,7 +219,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     """One qualification or training answer; training shows the right answer and why."""
     place = _posted(request, pk)
     _track(request, place)
-    task = place.tasks.filter(pk=_int(request.POST.get("task"))).select_related("item").first()
+    task = place.tasks.filter(pk=_int(request.POST.get("task")) or 0).select_related("item").first()
     if task is None or not task.open:
         return HttpResponseRedirect(reverse("workflow:work", args=[pk]))
     given = _answer(request, place)
