@@ -34,7 +34,7 @@ from crowdhr.admin_tools import (
 )
 from crowdhr.admin_tools.exports import csv_response, export_action, field_rows
 from crowdhr.secrets import keep_blank_secrets
-from experiments import batches, services
+from experiments import batches, places, services
 from experiments.admin.forms import (
     READONLY_FIELDS,
     ExperimentForm,
@@ -687,7 +687,11 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
 
     @admin.display(description="HIT landing page")
     def landing_link(self, experiment: Experiment) -> str:
-        return services.landing_url(experiment) if experiment.pk and experiment.is_otree else "-"
+        if not (experiment.pk and experiment.is_otree):
+            return "-"
+        # the reserve that keeps real workers from being turned away while forged claims hold places
+        spare = places.spare_places(experiment)
+        return f"{services.landing_url(experiment)} · {spare} spare place{'' if spare == 1 else 's'} in reserve"
 
 
 def experiment_links(modeladmin: admin.ModelAdmin, experiment: Experiment) -> list[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from django.urls import reverse
 from django.utils import timezone
 
 from experiments import places, services
@@ -127,9 +128,14 @@ def test_relanding_as_a_worker_overwrites_nothing_and_opens_no_way_into_otree(ac
     approved_and_paid(assignment_id, study)  # the study rejects unfinished work: the real one is approved
 
 
-def test_forged_landings_cannot_fill_a_study_before_real_workers_accept(account, site, browser, crowd):
+def test_forged_landings_cannot_fill_a_study_before_real_workers_accept(
+    account, site, browser, crowd, client
+):
     study, hit = published(account, site, num_participants=8, assignments_to_post=6)
     assert places.spare_places(study) == 2
+    client.force_login(account.owner)
+    page = client.get(reverse("admin:experiments_experiment_change", args=[study.pk]))
+    assert "2 spare places in reserve" in page.content.decode()
 
     forged = [
         browser(study, f"FAKE{n}").land(f"3FORGED{n}", hit.hit_id, turkSubmitTo="https://www.mturk.com")
