@@ -227,3 +227,18 @@ def test_the_publish_cost_of_an_otree_study_includes_its_expected_bonuses(accoun
 
     assert cost.bonuses == Decimal("4.80")  # 4 x ($1.00 + 20% bonus fee)
     assert cost.total == cost.rewards + cost.fees + Decimal("4.80")
+
+
+def test_a_finished_hit_shows_its_agreed_answer_and_only_the_buttons_that_can_act(ada, account, crowd):
+    experiment = answered_batch(account, crowd)
+    lyon = HIT.objects.get(outsourcer__experiment=experiment, outsourcer__inputs__name="Lyon")
+    rhine = HIT.objects.get(outsourcer__experiment=experiment, outsourcer__inputs__name="Rhine")
+
+    finished = ada.get(f"/admin/hits/hit/{lyon.pk}/change/").content.decode()
+    open_page = ada.get(f"/admin/hits/hit/{rhine.pk}/change/").content.decode()
+
+    assert "yes (consensus" in finished
+    assert 'id="button-reopen_button"' not in finished and 'id="button-expire_button"' not in finished
+    assert 'id="button-reopen_button"' in open_page and 'id="button-expire_button"' in open_page
+    assert 'id="button-unexpire_button"' not in open_page  # not expired: nothing to unexpire
+    assert 'id="button-unflag_button"' not in open_page  # not flagged: nothing to unflag

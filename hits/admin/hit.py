@@ -95,7 +95,22 @@ def reopen_summary(modeladmin, request, target) -> Summary:
         money += fees.assignment_cost(hit.reward, size) * extra
         count += 1
         lines.append(f"{outsourcer}: {extra} more assignment(s) at ${hit.reward} each")
-    return Summary("Reopen HITs", count, lines=lines[:50], money=money)
+    full = [str(o.experiment) for o in _outsourcers(target).filter(active=True) if _study_is_full(o)]
+    warning = (
+        f"No places left in the oTree session of {', '.join(full)}: workers of new assignments cannot "
+        "take part. Add participants to the study instead (it needs an oTree session with free places)."
+        if full
+        else ""
+    )
+    return Summary("Reopen HITs", count, lines=lines[:50], money=money, warning=warning)
+
+
+def _study_is_full(outsourcer: Outsourcer) -> bool:
+    """An oTree study whose session has given every place away."""
+    study = outsourcer.experiment
+    if study is None or not study.is_otree:
+        return False
+    return study.participants.count() >= (study.num_participants or 0)
 
 
 def approve_all_summary(modeladmin, request, target) -> Summary:
@@ -196,13 +211,28 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
     ordering = ["-pk"]
     list_per_page = 100
     fieldsets = [
-        ("Basics", {"fields": ["hit_id", "links", "where", "status", "active", "needs_review", "comments"]}),
+        (
+            "Basics",
+            {
+                "fields": [
+                    "hit_id",
+                    "links",
+                    "where",
+                    "status",
+                    "active",
+                    "needs_review",
+                    "agreed_answer",
+                    "comments",
+                ]
+            },
+        ),
         ("HIT Utils", {"fields": ["assignments_required", "agreements_required", "num_new_assignments"]}),
         ("HIT Stats", {"fields": ["last_reopen_time", "last_updated", "create_date", "modify_date"]}),
     ]
     readonly_fields = [
         "hit_id",
         "links",
+        "agreed_answer",
         "where",
         "status",
         "active",
@@ -253,6 +283,30 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
         "unexpire_hits": Capability.RESUME,
         "unexpire_button": Capability.RESUME,
     }
+
+    def get_object_buttons(self, request: HttpRequest, obj: HIT) -> list[Any]:
+        """Only the buttons that can do something now: a deactivated Outsourcer's HIT is history."""
+        outsourcer = obj.outsourcer
+        hidden = {"expire_button" if obj.expired else "unexpire_button"}
+        hidden.add("unflag_button" if not outsourcer.needs_review else "flag_button")
+        if not outsourcer.active:
+            hidden |= {"reopen_button", "expire_button", "unexpire_button", "flag_button", "unflag_button"}
+            hidden |= {"input_data", "delete_button"}
+        return [b for b in super().get_object_buttons(request, obj) if b.name not in hidden]
+
+    @admin.display(description="agreed answer")
+    def agreed_answer(self, hit: HIT) -> str:
+        outsourcer = hit.outsourcer
+        if not isinstance(outsourcer.answer, dict):
+            return "none yet" if outsourcer.active else "none (closed without an answer)"
+        try:
+            answer = get_task_type(outsourcer.task_type, outsourcer.task_config).describe_answer(
+                outsourcer.answer
+            )
+        except ValueError:
+            answer = str(outsourcer.answer)
+        source = f" ({outsourcer.answer_source})" if outsourcer.answer_source else ""
+        return f"{answer or '(empty)'}{source}"
 
     def platform_of(self, hit: HIT) -> str:
         return hit.outsourcer.account.platform
