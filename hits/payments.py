@@ -22,6 +22,10 @@ as crowdhr's decision (`record_platform_decision`), never re-labelled as the pla
 
 Workers are paid only to the WorkerId the platform reported for the assignment.
 
+A hosted assignment (`hits.hosted`: an item answered on crowdhr's own pages) is decided with the
+same claims and ledger row (amount 0) but no platform call: the platform does not know it. A
+bonus it earns (an achievement) is paid against the platform's submission it was answered in.
+
 Bonuses on a platform whose pay call is not idempotent (`Platform.bonus_needs_setup`: Prolific,
 where paying a bulk bonus twice pays twice) take two platform steps instead of step 3:
 
@@ -53,7 +57,9 @@ from django.utils import timezone
 from crowdhr import audit, locks
 from crowdhr.audit import User
 from hits import followups
+from hits.hosted import is_hosted, paid_through
 from hits.models import Assignment, Payment, RejectionPolicy
+from hits.task_types import scores_decisions
 from platforms import Platform, PlatformError, fees_for, platform_for
 from workers import scoring
 from workers.models import Achievement
@@ -160,12 +166,13 @@ def _decision_row(assignment: Assignment, *, approved: bool, reason: str, trigge
     """The ledger row of an approval (the reward and MTurk's fee) or a rejection (no money)."""
     kind = Payment.Kind.APPROVAL if approved else Payment.Kind.REJECTION
     hit = assignment.hit
-    reward = hit.reward if approved else Decimal("0.00")
+    paid = approved and not is_hosted(hit)  # a hosted assignment moves no money
+    reward = hit.reward if paid else Decimal("0.00")
     fee = (
         fees_for(hit.outsourcer.account).assignment_fee(
             hit.reward, hit.max_assignments or hit.assignments_required
         )
-        if approved
+        if paid
         else Decimal("0.00")
     )
     return _ledger_row(
@@ -289,6 +296,8 @@ def _claim(payment: Payment, *, held: bool = False) -> bool:
 
 
 def _call_platform(payment: Payment) -> None:
+    if payment.kind != Payment.Kind.BONUS and is_hosted(payment.assignment.hit):
+        return  # crowdhr's own decision on an item answered on its pages: nothing to tell the platform
     platform = platform_for(payment.account)
     assignment_id = payment.assignment.assignment_id
     if payment.kind == Payment.Kind.APPROVAL:
@@ -519,6 +528,8 @@ def record_scores(assignment: Assignment, *, approved: bool) -> list[Payment]:
     returned bonus rows after commit (`settle_pending` does if the caller dies first).
     """
     hit = assignment.hit
+    if not scores_decisions(hit.outsourcer.task_type):
+        return []  # its parts were scored (a hosted batch's submission: its items)
     reached = scoring.record_outcome(
         scoring.Outcome(
             account=hit.outsourcer.account,
@@ -534,7 +545,7 @@ def record_scores(assignment: Assignment, *, approved: bool) -> list[Payment]:
 def _achievement_bonus_row(assignment: Assignment, achievement: Achievement) -> Payment:
     amount, reason = scoring.achievement_bonus(achievement)
     payment = bonus_row(
-        assignment=assignment,
+        assignment=paid_through(assignment),
         amount=amount,
         reason=reason,
         key=(

@@ -30,6 +30,7 @@ from hits import payments
 # Flagging has one home, `hits.flags` (the review uses it too); re-exported with the other services.
 from hits.flags import outsourcer_flag as outsourcer_flag
 from hits.flags import outsourcer_unflag as outsourcer_unflag
+from hits.hosted import is_hosted
 from hits.models import HIT, Assignment, Outsourcer, Payment, RejectionPolicy
 from hits.review.sync import fetch_assignments
 from hits.task_types import get_task_type
@@ -314,7 +315,8 @@ def expire_live_hits(outsourcer: Outsourcer) -> int:
     platform = platform_for(outsourcer.account)
     expired = 0
     for hit in _live_hits(outsourcer).filter(expired=False):
-        platform.expire_hit(hit.hit_id)
+        if not is_hosted(hit):  # crowdhr's own HIT (`hits.hosted`): the platform does not know it
+            platform.expire_hit(hit.hit_id)
         HIT.objects.filter(pk=hit.pk).update(expired=True, expiration=timezone.now())
         expired += 1
     return expired

@@ -74,6 +74,12 @@ def task_type_class(key: str) -> type[TaskType]:
         raise ConfigError(f"There is no task type {key!r}.", setting="task_type") from error
 
 
+def scores_decisions(key: str) -> bool:
+    """Whether deciding work of the task type `key` changes the worker's scores (unknown: yes)."""
+    cls = _registry.get(key)
+    return cls is None or cls.scores_decisions
+
+
 class ConfigError(ValueError):
     """A researcher's settings cannot work; `setting` names the config key at fault, if one is."""
 
@@ -155,7 +161,7 @@ class HitContent:
 class Judgement:
     """A completion task type's verdict on one assignment."""
 
-    verdict: str  # "approve", "reject" or "review"
+    verdict: str  # "approve", "reject", "review", or "wait" (ask again next cycle)
     feedback: str = ""
     problem: str = ""
 
@@ -166,6 +172,9 @@ class TaskType:
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
     decides_by: ClassVar[str] = "consensus"  # or "completion"
+    #: whether a decision changes the worker's scores; False for work whose parts were scored
+    #: already (a hosted batch's submission: its items are)
+    scores_decisions: ClassVar[bool] = True
     answer_fields: ClassVar[tuple[str, ...]] = ("answer",)
     help_text: ClassVar[str] = ""
     example: ClassVar[dict[str, Any]] = {}
@@ -262,7 +271,7 @@ class TaskType:
 
     # --- completion ----------------------------------------------------------------------
     def judge(self, assignment_dict: AssignmentDict) -> Judgement:
-        """Completion task types: approve, reject or send one assignment to review."""
+        """Completion task types: approve, reject, send one assignment to review, or wait."""
         raise NotImplementedError
 
     # --- hooks and links -------------------------------------------------------------------

@@ -112,6 +112,8 @@ def _judge_completions(
             _approve(task, assignment_dict, None, "completion", report, feedback=judgement.feedback)
         elif judgement.verdict == "reject":
             _reject(task, assignment_dict, None, "completion", report, feedback=judgement.feedback)
+        elif judgement.verdict == "wait":
+            continue  # not decidable yet (e.g. a hosted submission whose items are still judged)
         else:
             Assignment.objects.filter(
                 pk=assignment_dict["assignment"].pk, decision=Decision.UNDECIDED

@@ -13,13 +13,20 @@ from django.db.models import Max
 from django.utils import timezone
 
 from hits import payments
+from hits.hosted import count_assignments, is_hosted
 from hits.models import HIT, Assignment, Outsourcer
 from platforms import PlatformAssignment, platform_for
 from workers.models import Worker
 
 
 def fetch_assignments(hit: HIT) -> int:
-    """List the HIT's assignments on the platform and store them; returns how many were new."""
+    """List the HIT's assignments on the platform and store them; returns how many were new.
+
+    A hosted HIT (`hits.hosted`) is crowdhr's own: its assignments are stored by crowdhr as they
+    come, so nothing is asked of the platform (which does not know the HIT)."""
+    if is_hosted(hit):
+        count_assignments(hit)
+        return 0
     return store_assignments(hit, platform_for(hit.outsourcer.account).list_assignments(hit.hit_id))
 
 
