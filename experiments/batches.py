@@ -1,23 +1,34 @@
 """Template batches: a CSV of items and an HTML template become one Outsourcer (and HIT) per row,
-and the agreed answers come back as a CSV with one row per item."""
+and the agreed answers come back as a CSV with one row per item.
+
+On a platform without HTML forms (Prolific) the items cannot be posted: each item gets a hosted HIT
+(`hits.hosted`, nothing posted) and the batch is one study whose participants answer their sets of
+items on crowdhr's pages (`experiments.hosted`), with places for every answer the items need."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from crowdhr.audit import User
+from experiments.hosted import study_places
+from hits.hosted import hosted_outsourcer_create
 from hits.models import Outsourcer
 from hits.services import HitSettings, ServiceError, outsourcer_create, outsourcers_close_for_target
 from hits.task_types import ConfigError, TemplateBatch, check_config, get_task_type
 from platforms import Capability, supports
 
 MAX_ITEMS = 10_000
+#: the task type of a hosted batch's study (`experiments.task_types`)
+HOSTED_STUDY_TASK_TYPE = "hosted_batch"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
@@ -81,12 +92,29 @@ def batch_publish(*, experiment, by: User | None, forced: bool = False) -> list[
     task_config = {**experiment.task_config, "quality_threshold": experiment.quality_threshold}
     posted = Outsourcer.objects.filter(experiment=experiment)
     published = set(posted.filter(Q(active=True) | Q(answer__isnull=False)).values_list("target", flat=True))
+    hosted = not supports(experiment.account, Capability.HTML_FORMS)
     created = []
     for number, row in enumerate(items, start=1):
         target = item_target(experiment, number)
         if forced:
             outsourcers_close_for_target(owner=experiment.owner, target=target, by=by)
         elif target in published:
+            continue
+        if hosted:
+            created.append(
+                hosted_outsourcer_create(
+                    owner=experiment.owner,
+                    account=experiment.account,
+                    experiment=experiment,
+                    task_type=task_type,
+                    target=target,
+                    inputs=row,
+                    task_config=task_config,
+                    assignments_required=experiment.assignments_required,
+                    agreements_required=experiment.agreements_required,
+                    by=by,
+                )
+            )
             continue
         created.append(
             outsourcer_create(
@@ -101,10 +129,37 @@ def batch_publish(*, experiment, by: User | None, forced: bool = False) -> list[
                 by=by,
             )
         )
+    if hosted and experiment.outsourcer_target not in published:
+        created.append(_publish_hosted_study(experiment, len(items), by))
     type(experiment).objects.filter(pk=experiment.pk, published_at__isnull=True).update(
         published_at=timezone.now()
     )
     return created
+
+
+def hosted_start_url(experiment) -> str:
+    """crowdhr's first page of a hosted batch: the study's address on the platform."""
+    return settings.SITE_URL + reverse("experiments:hosted_start", args=[experiment.pk])
+
+
+def _publish_hosted_study(experiment, items: int, by: User | None) -> Outsourcer:
+    """The batch's one study: a place for every set of items the answers need, plus a reserve;
+    each participant is paid the reward for their set."""
+    if experiment.agreements_required > experiment.assignments_required:
+        raise ServiceError("Agreements required cannot exceed the assignments asked for.")
+    places = study_places(experiment, items)
+    return outsourcer_create(
+        owner=experiment.owner,
+        account=experiment.account,
+        experiment=experiment,
+        task_type=HOSTED_STUDY_TASK_TYPE,
+        target=experiment.outsourcer_target,
+        inputs={"url": hosted_start_url(experiment)},
+        task_config={"experiment_id": experiment.pk},
+        settings=replace(batch_hit_settings(experiment), assignments_required=places, agreements_required=1),
+        batch_sizes=[places],
+        by=by,
+    )
 
 
 def batch_hit_settings(experiment) -> HitSettings:
@@ -129,7 +184,11 @@ def batch_hit_settings(experiment) -> HitSettings:
 def batch_results(experiment) -> Iterator[list[str]]:
     """The results CSV, row by row: the item's columns, its agreed answer, and how many agreed."""
     task = get_task_type(experiment.task_type or "template_batch", experiment.task_config)
-    outsourcers = Outsourcer.objects.filter(experiment=experiment).order_by("pk")
+    outsourcers = (
+        Outsourcer.objects.filter(experiment=experiment)
+        .exclude(target=experiment.outsourcer_target)  # a hosted batch's study is no item
+        .order_by("pk")
+    )
     columns: list[str] = []
     for outsourcer in outsourcers.only("inputs").iterator(chunk_size=500):
         columns += [c for c in outsourcer.inputs if c not in columns]

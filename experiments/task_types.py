@@ -14,6 +14,7 @@ import logging
 from functools import cached_property
 from typing import Any
 
+from experiments import hosted
 from experiments.completion import is_valid_completion_code
 from experiments.models import Experiment
 from experiments.services import (
@@ -115,3 +116,41 @@ class OtreeStudy(TaskType):
             currency=self.session.currency,
             pay_bonus=False,
         )
+
+
+@register("hosted_batch")
+class HostedBatchSubmission(TaskType):
+    """A participant's submission of a batch hosted on crowdhr's pages (Prolific), decided by its items.
+
+    config: {"experiment_id": <pk>}; inputs: {"url": <crowdhr's first page of the batch>}. Each item
+    the participant answered is decided by consensus on its own (and scored); the submission waits
+    until all are decided and is approved when at least half agree (`experiments.hosted`). It is
+    not scored itself: its items were.
+    """
+
+    label = "Hosted batch submission (decided by its items)"
+    decides_by = "completion"
+    scores_decisions = False
+    answer_fields = (COMPLETION_CODE_FIELD,)
+
+    def validate_config(self) -> None:
+        if not isinstance(self.config.get("experiment_id"), int):
+            raise ValueError("A hosted batch's study needs the experiment it belongs to.")
+
+    @cached_property
+    def experiment(self) -> Experiment:
+        return Experiment.objects.select_related("account").get(pk=self.config["experiment_id"])
+
+    def create_hit_content(self, inputs: dict[str, Any], settings: dict[str, Any]) -> HitContent:
+        content = self.standard_content(inputs, settings)
+        content.destination = ExternalPage(inputs["url"])
+        return content
+
+    def question_html(self, inputs: dict[str, Any]) -> str:
+        return ""
+
+    def judge(self, assignment_dict: AssignmentDict) -> Judgement:
+        return hosted.judge_submission(experiment=self.experiment, assignment=assignment_dict["assignment"])
+
+    def perform_additional_tasks(self, assignment_dict: AssignmentDict) -> None:
+        hosted.tell_agreed_answers(experiment=self.experiment, assignment=assignment_dict["assignment"])

@@ -1,10 +1,10 @@
-"""Worker-facing pages of oTree studies, under /study/ (see crowdhr/urls.py)."""
+"""Worker-facing pages of oTree studies and hosted batches, under /study/ (see crowdhr/urls.py)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from experiments import views
+from experiments import hosted_views, views
 
 app_name = "experiments"
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/go/<str:token>/", views.go, name="go"),
     path("<int:pk>/done/", views.done, name="done"),
     path("<int:pk>/submitting/", views.submitting, name="submitting"),
+    # a batch hosted by crowdhr (Prolific): experiments.hosted_views
+    path("<int:pk>/items/", hosted_views.start, name="hosted_start"),
+    path("<int:pk>/items/<int:position>/", hosted_views.item, name="hosted_item"),
+    path("<int:pk>/items/done/", hosted_views.done, name="hosted_done"),
 ]
