@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -106,41 +105,30 @@ def claim_holder(code: str, *, log_dir: Path, name: str = "holder") -> ClaimHold
 
 
 class PlatformCalls:
-    """Watches the local MTurk (served by this test process's live server) from the inside: when a
-    call of an operation has reached it (`entered`), and how many such calls it has finished answering
-    (`finished`), including the answer that a killed caller never reads."""
+    """Watches the local MTurk (served by this test process's live server) from the inside: when the
+    first call of an operation has reached it, and when the thread serving that call is done, having
+    answered a caller that may be dead by then."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from mturk_emulator import api, faults
+        from mturk_emulator import faults
 
-        self.entered: dict[str, threading.Event] = {}
-        self.finished: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self.first: dict[str, threading.Thread] = {}
         real_draw = faults.draw
 
         def draw(operation: str) -> str | None:
-            self.entered.setdefault(operation, threading.Event()).set()
+            self.first.setdefault(operation, threading.current_thread())
             return real_draw(operation)  # the injected latency is slept in here
 
-        def watched(operation: str, perform):
-            def answer(*args, **kwargs):
-                try:
-                    return perform(*args, **kwargs)
-                finally:
-                    with self._lock:
-                        self.finished[operation] += 1
-
-            return answer
-
         monkeypatch.setattr(faults, "draw", draw)
-        for operation, perform in list(api.OPERATIONS.items()):
-            monkeypatch.setitem(api.OPERATIONS, operation, watched(operation, perform))
 
     def wait_entered(self, operation: str, holder: ClaimHolder, timeout: float = 60) -> None:
-        event = self.entered.setdefault(operation, threading.Event())
-        holder.wait_for(event.is_set, what=f"the process to be inside {operation}", timeout=timeout)
-
-    def wait_finished(self, operation: str, count: int, timeout: float = 60) -> None:
-        wait_until(
-            lambda: self.finished[operation] >= count, what=f"{count} {operation} answered", timeout=timeout
+        """Until the first call of `operation` is inside the local MTurk."""
+        holder.wait_for(
+            lambda: operation in self.first, what=f"the process to be inside {operation}", timeout=timeout
         )
+
+    def wait_answered(self, operation: str, timeout: float = 60) -> None:
+        """Until the local MTurk has finished the first call of `operation` (answered, to nobody if its
+        caller was killed), so its own records are final."""
+        self.first[operation].join(timeout)
+        assert not self.first[operation].is_alive(), f"the first {operation} was not answered in {timeout}s"

@@ -85,7 +85,7 @@ def test_a_reviewer_killed_inside_an_approval_is_taken_over_by_the_next_cycle_at
     assert set(Payment.objects.filter(kind="approval").values_list("status", flat=True)) == {"done"}
     assert Payment.objects.get(pk=claimed.pk).attempts == 2
     assert sorted(Assignment.objects.filter(hit=hit).values_list("decision", flat=True)) == ["approved"] * 2
-    calls.wait_finished("ApproveAssignment", 3)  # the killed process's call, answered to nobody, too
+    calls.wait_answered("ApproveAssignment")  # the killed process's call, answered to nobody, too
     assert on_emulator(hit) == {"AW1": "Approved", "AW2": "Approved"}
     assert Payment.objects.filter(kind__in=["approval", "rejection"]).count() == 2
     assert review_active_hits().approved == 0
@@ -116,7 +116,7 @@ def test_a_bonus_whose_payer_was_killed_inside_the_call_is_paid_by_the_next_cycl
 
     bonus.refresh_from_db()
     assert (bonus.status, bonus.attempts) == ("done", 2)
-    calls.wait_finished("SendBonus", 2)  # the killed call answered "token already used", to nobody
+    calls.wait_answered("SendBonus")  # the killed call answered "token already used", to nobody
     paid = emulator.BonusPayment.objects.filter(assignment__assignment_id=assignment.assignment_id)
     assert list(paid.values_list("worker_id", "amount", "reason")) == [("AW1", Decimal("0.30"), "Payoff")]
     granted = platform_for(account).list_bonus_payments(assignment_id=assignment.assignment_id)
