@@ -537,10 +537,21 @@ def response_time_statistics(hits: Iterable[HIT] | QuerySet[HIT]) -> ResponseTim
 
 # --- bonuses a person sends -------------------------------------------------------------------
 def worker_bonus(
-    *, account: PlatformAccount, worker: Worker, amount: Decimal, reason: str, key: str, by: User | None
+    *,
+    account: PlatformAccount,
+    worker: Worker,
+    amount: Decimal,
+    reason: str,
+    key: str,
+    by: User | None,
+    assignment: Assignment | None = None,
 ) -> Payment:
-    """Pay a bonus for the worker's latest assignment on this account, once per `key`."""
-    assignment = (
+    """Pay a bonus for `assignment` (default: the worker's latest on this account), once per `key`."""
+    if assignment is not None and (
+        assignment.worker_id != worker.pk or assignment.hit.outsourcer.account_id != account.pk
+    ):
+        raise ServiceError(f"That assignment is not {worker}'s on {account.name}.")
+    assignment = assignment or (
         Assignment.objects.filter(worker=worker, hit__outsourcer__account=account)
         .select_related("hit__outsourcer")
         .order_by("-submit_time", "-pk")
@@ -560,3 +571,9 @@ def worker_bonus(
         raise ServiceError(str(error)) from error
     audit.record(by=by, action="bonus", obj=worker, amount=amount, reason=reason, payment=payment.pk)
     return payment
+
+
+def worker_bonuses_sent(*, key: str, workers: QuerySet[Worker]) -> list[int]:
+    """The workers among `workers` whose bonus under `key` (`worker_bonus`) is in the ledger already."""
+    keys = {f"bonus:{key}:{pk}": pk for pk in workers.values_list("pk", flat=True)}
+    return [keys[k] for k in Payment.objects.filter(key__in=list(keys)).values_list("key", flat=True)]

@@ -13,13 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from crowdhr.admin_tools import (
     HistoryAdmin,
+    ObjectButton,
     ObjectButtonsAdmin,
     PageAnnotationsAdmin,
     Summary,
@@ -62,11 +64,54 @@ class ReasonForm(AccountForm):
     reason = forms.CharField(max_length=1024, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def selected_worker_ids(request: HttpRequest) -> list[str]:
+    """The workers a confirmation page acts on: the change list's selection, or the page's worker."""
+    selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+    if selected:
+        return selected
+    match = request.resolver_match
+    object_id = match.kwargs.get("object_id") if match else None
+    return [object_id] if object_id else []
+
+
+class AssignmentChoiceField(forms.ModelChoiceField):
+    """An assignment by what the researcher recognises: its HIT's title, account and time."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        hit = obj.hit
+        when = f", submitted {obj.submit_time:%Y-%m-%d %H:%M}" if obj.submit_time else ""
+        return f"{obj.worker}: {hit.title or hit.hit_id} on {hit.outsourcer.account}{when}"
+
+
 class BonusForm(AccountForm):
+    assignment = AssignmentChoiceField(
+        queryset=Assignment.objects.none(),
+        required=False,
+        help_text="The assignment the bonus is for (the worker sees its HIT with the bonus). "
+        "Blank: each worker's latest assignment on the account.",
+    )
     amount = forms.DecimalField(min_value=Decimal("0.01"), max_value=Decimal("100.00"), decimal_places=2)
     reason = forms.CharField(
         max_length=1024, widget=forms.Textarea(attrs={"rows": 2}), help_text="The worker reads it."
     )
+
+    def limit_to(self, request: HttpRequest) -> None:
+        super().limit_to(request)
+        field = self.fields["assignment"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        field.queryset = (
+            Assignment.objects.visible_to(request.user)
+            .filter(worker__pk__in=[pk for pk in selected_worker_ids(request) if str(pk).isdigit()])
+            .select_related("hit__outsourcer__account", "worker")
+            .order_by("-submit_time", "-pk")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen, account = data.get("assignment"), data.get("account")
+        if chosen is not None and account is not None and chosen.hit.outsourcer.account_id != account.pk:
+            self.add_error("assignment", f"That assignment was not done on {account}.")
+        return data
 
 
 class MessageForm(AccountForm):
@@ -195,6 +240,25 @@ def unblock_workers(modeladmin, request, workers, data):
     review_input=True,
 )
 def send_bonus(modeladmin, request, workers, data):
+    key = f"admin:{data['nonce']}"  # the same page submitted twice pays once
+    sent = hit_services.worker_bonuses_sent(key=key, workers=workers)
+    if sent:
+        count = len(sent)
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Bonus already sent to %(n)d worker: this confirmation was submitted before, nothing "
+                "was paid twice.",
+                "Bonuses already sent to %(n)d workers: this confirmation was submitted before, nothing "
+                "was paid twice.",
+                count,
+            )
+            % {"n": count},
+            messages.WARNING,
+        )
+        workers = workers.exclude(pk__in=sent)
+        if not workers.exists():
+            return
 
     def pay(worker: Worker) -> bool:
         payment = hit_services.worker_bonus(
@@ -202,8 +266,9 @@ def send_bonus(modeladmin, request, workers, data):
             worker=worker,
             amount=data["amount"],
             reason=data["reason"],
-            key=f"admin:{data['nonce']}",  # the same page submitted twice pays once
+            key=key,
             by=request.user,
+            assignment=data.get("assignment"),
         )
         if payment.status == Payment.Status.FAILED:
             raise services.WorkerServiceError(payment.error)
@@ -277,6 +342,25 @@ class WorkerAdmin(
 
     def platform_of(self, worker: Worker) -> str:
         return worker.platform
+
+    def get_object_buttons(self, request: HttpRequest, obj: Worker) -> list[ObjectButton]:
+        """Ban or Unban (Hard block or Unblock) as the worker stands on the researcher's accounts of
+        their platform: a button shows only where some account has something for it to do."""
+        accounts = PlatformAccount.objects.visible_to(request.user).filter(platform=obj.platform)
+        held = set(
+            Block.objects.filter(account__in=accounts, worker=obj, lifted__isnull=True).values_list(
+                "account_id", "kind"
+            )
+        )
+        shown = {}
+        for kind, (on, off) in {
+            Block.Kind.BAN: ("ban", "unban"),
+            Block.Kind.HARD_BLOCK: ("hard_block", "unblock"),
+        }.items():
+            blocked_on = {pk for pk, k in held if k == kind}
+            shown[on] = len(blocked_on) < accounts.count()
+            shown[off] = bool(blocked_on)
+        return [b for b in super().get_object_buttons(request, obj) if shown.get(b.name, True)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Worker]:
         """Only workers who worked on the researcher's HITs, with counts of that work."""
