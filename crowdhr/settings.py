@@ -202,6 +202,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },
+    # The safety net of the cheap check for news: every active HIT's assignments listed hourly.
+    "review-full-sweep": {
+        "task": "hits.tasks.review_active_hits",
+        "schedule": 60 * 60.0,
+        "kwargs": {"full": True},
+        "options": {"expire_seconds": 55 * 60},
+    },
     # Scores changed on the platform behind crowdhr's back (or a write lost there) are re-sent.
     "repair-score-drift": {
         "task": "workers.tasks.repair_score_drift",

@@ -124,6 +124,9 @@ class HIT(models.Model):
     expiration = models.DateTimeField(null=True, blank=True)
     review_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     assignments_seen = models.PositiveIntegerField(default=0, help_text="Submitted assignments stored.")
+    #: what the review last saw of the HIT on the platform ("status available pending completed",
+    #: `hits.review.news`); counts that differ are news, so only then are assignments listed
+    platform_counts = models.CharField(max_length=80, blank=True, editable=False)
 
     objects = HITQuerySet.as_manager()
 

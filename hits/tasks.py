@@ -10,13 +10,26 @@ from django.db import transaction
 
 from hits.bulk import OPERATIONS, run_operation
 from hits.models import Progress
+from hits.review import cycle as review
 from hits.review.cycle import review_active_hits as review_cycle
+from hits.review.news import Look
 
 
 @shared_task(acks_late=True)
-def review_active_hits() -> dict[str, int]:
-    """The review cycle that Celery beat runs every minute."""
-    return review_cycle().counts()
+def review_active_hits(full: bool = False) -> dict[str, int]:
+    """The review cycle beat runs every minute (`full`: the hourly sweep of every active HIT):
+    finds the HITs with news and queues their review as shard tasks."""
+
+    def queue(shard: list[Look]) -> None:
+        review_shard.delay([look.as_task_argument() for look in shard])
+
+    return review_cycle(full=full, fan_out=queue).counts()
+
+
+@shared_task(acks_late=True)
+def review_shard(looks: list[list[Any]]) -> dict[str, int]:
+    """Review one shard of a cycle's HITs; any number of worker processes share a cycle's shards."""
+    return review.review_shard([Look(*look) for look in looks]).counts()
 
 
 @shared_task(acks_late=True)

@@ -218,6 +218,9 @@ class Platform(abc.ABC):
     #: `get_assignment` shows an assignment while it is being worked on (Prolific's active
     #: submissions), so a landing can be confirmed at once; False: only once submitted (MTurk)
     shows_work_in_progress: ClassVar[bool] = False
+    #: `PlatformHit.pending` counts submitted work awaiting a decision too (Prolific's AWAITING
+    #: REVIEW), so a decision lowers it; False: only work being done (MTurk)
+    pending_includes_submitted: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

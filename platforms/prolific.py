@@ -121,6 +121,7 @@ class Prolific(Platform):
     )
     bonus_needs_setup = True
     shows_work_in_progress = True
+    pending_includes_submitted = True
 
     def __init__(
         self,

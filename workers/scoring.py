@@ -8,6 +8,7 @@ whose Quality Score fell to the threshold.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -355,8 +356,19 @@ def quality_requirement(
 MAX_RESENDS = 5
 
 
-def sync_qualifications(*, account: PlatformAccount | None = None, limit: int = 1000) -> int:
-    """Send changed scores to the platform; returns how many were synced. Safe to repeat.
+#: the scores that gate work (a HIT's requirement): synced in the review shard that changes them;
+#: the counters (streak, totals, early bird) wait for the cycle's one sync
+GATING = (Qualification.QUALITY_SCORE,)
+
+
+def sync_qualifications(
+    *,
+    account: PlatformAccount | None = None,
+    limit: int = 1000,
+    qualifications: Sequence[str] | None = None,
+) -> int:
+    """Send changed scores to the platform (only `qualifications`, if given); returns how many
+    were synced. Safe to repeat: one call per score whose value differs from the platform's.
 
     Each send carries the score's value at send time, and a row is marked synced only by a
     compare-and-set on that value after the call: if the score moved meanwhile (or a slower
@@ -367,6 +379,8 @@ def sync_qualifications(*, account: PlatformAccount | None = None, limit: int = 
     rows = rows.filter(account__platform__in=_platforms_with_qualifications())
     if account is not None:
         rows = rows.filter(account=account)
+    if qualifications is not None:
+        rows = rows.filter(qualification__in=qualifications)
     synced = 0
     platforms: dict[int, Platform] = {}
     for row in rows.order_by("account_id", "worker_id")[:limit]:

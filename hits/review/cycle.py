@@ -1,15 +1,19 @@
 """The review cycle: Celery beat (and `manage.py process_hits`) runs it every minute.
 
-It finishes half-done work from earlier cycles, then reviews every active HIT whose Outsourcer
-is not waiting for a person (sync what the platform reports, then decide), then sends changed
-qualification scores. A HIT's decisions are leased to one reviewer at a time (a PostgreSQL
-advisory lock, free again within seconds of a killed holder; a time-based lease on SQLite); what
-the platform reports is stored even while another reviewer holds the lease.
+It finishes half-done work from earlier cycles, then finds the HITs with news (`hits.review.news`:
+one cheap HIT listing per account, compared with what the review last saw), reviews them in
+shards of SHARD_SIZE HIT ids (sync what the platform reports, then decide), then sends changed
+qualification scores. Beat fans the shards out as Celery tasks (`hits.tasks.review_shard`), so
+more worker processes review more HITs; `process_hits` runs them inline. A HIT's decisions are
+leased to one reviewer at a time (a PostgreSQL advisory lock, free again within seconds of a
+killed holder; a time-based lease on SQLite); what the platform reports is stored even while
+another reviewer holds the lease.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -22,6 +26,7 @@ from crowdhr import locks
 from hits import followups, payments
 from hits.models import HIT
 from hits.review.decide import retire_if_finished, review_outsourcer
+from hits.review.news import Look, hits_to_look_at, record_seen
 from hits.review.report import CycleReport
 from hits.review.sync import fetch_assignments
 from hits.services import hits_finish_creating
@@ -31,26 +36,30 @@ from workers import scoring
 logger = logging.getLogger("hits.review")
 
 HIT_LEASE = timedelta(minutes=5)
+#: HITs one shard task reviews: small enough that many worker processes share a cycle
+SHARD_SIZE = 200
 
 
-def review_active_hits(*, limit: int | None = None) -> CycleReport:
-    """One review cycle over every HIT that may have news.
+def review_active_hits(
+    *, limit: int | None = None, full: bool = False, fan_out: Callable[[list[Look]], object] | None = None
+) -> CycleReport:
+    """One review cycle over every HIT with news (every active HIT when `full`: the hourly sweep).
 
-    HITs are reviewed by `REVIEW_THREADS` threads at once: most of a review is waiting for the
-    platform, and the HIT lease keeps two reviewers (threads or processes) off the same HIT.
+    With `fan_out` (beat: queue a Celery task) each shard is handed to it and the report counts
+    the HITs queued; otherwise the shards are reviewed here, one after the other. Counters
+    (streaks, totals) are synced here, once per cycle; the gating Quality Score by each shard.
     """
     hits_finish_creating()
     payments.settle_pending()
     followups.run_pending()
-    queue = HIT.objects.to_review().order_by("review_lease_until", "pk").values_list("pk", flat=True)
-    ids = list(queue[:limit] if limit else queue)
-    threads = max(1, min(settings.REVIEW_THREADS, len(ids)))
-    if threads == 1:
-        reports = [_review_safely(hit_pk) for hit_pk in ids]
+    looks = hits_to_look_at(full=full)[:limit]
+    shards = [looks[start : start + SHARD_SIZE] for start in range(0, len(looks), SHARD_SIZE)]
+    if fan_out is not None:
+        for shard in shards:
+            fan_out(shard)
+        report = CycleReport(queued=len(looks))
     else:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="review") as pool:
-            reports = list(pool.map(_review_in_thread, ids))
-    report = CycleReport.combined(reports)
+        report = CycleReport.combined([review_shard(shard) for shard in shards])
     scoring.bans_expire()
     scoring.sync_qualifications()
     scoring.sync_bans()
@@ -58,35 +67,62 @@ def review_active_hits(*, limit: int | None = None) -> CycleReport:
     return report
 
 
-def _review_safely(hit_pk: int) -> CycleReport:
-    report = CycleReport()
-    try:
-        handle_hit(hit_pk, report)
-    except PlatformError as error:
-        report.errors.append(f"HIT {hit_pk}: {error}")
-        logger.warning("review of a HIT failed", extra={"hit": hit_pk, "error": str(error)})
+def review_shard(looks: Sequence[Look]) -> CycleReport:
+    """Review one shard of a cycle's HITs, `REVIEW_THREADS` at once (most of a review waits for
+    the platform; the HIT lease keeps two reviewers, threads or processes, off the same HIT),
+    then sync the Quality Scores its decisions changed: the score that gates work."""
+    threads = max(1, min(settings.REVIEW_THREADS, len(looks)))
+    if threads == 1:
+        reports = [_review_safely(look) for look in looks]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="review") as pool:
+            reports = list(pool.map(_review_in_thread, looks))
+    report = CycleReport.combined(reports)
+    if report.approved or report.rejected:
+        scoring.sync_qualifications(qualifications=scoring.GATING)
     return report
 
 
-def _review_in_thread(hit_pk: int) -> CycleReport:
+def _review_safely(look: Look) -> CycleReport:
+    report = CycleReport()
     try:
-        return _review_safely(hit_pk)
+        handle_hit(look.hit_pk, report, listing=look.listing, counts=look.counts)
+    except PlatformError as error:
+        report.errors.append(f"HIT {look.hit_pk}: {error}")
+        logger.warning("review of a HIT failed", extra={"hit": look.hit_pk, "error": str(error)})
+    return report
+
+
+def _review_in_thread(look: Look) -> CycleReport:
+    try:
+        return _review_safely(look)
     finally:
         db.connections.close_all()
 
 
-def handle_hit(hit_pk: int, report: CycleReport | None = None) -> bool:
-    """Review one HIT if no other worker holds it. Returns False when another worker had it."""
+def handle_hit(
+    hit_pk: int, report: CycleReport | None = None, *, listing: bool = True, counts: str = ""
+) -> bool:
+    """Review one HIT if no other worker holds it. Returns False when another worker had it.
+
+    `listing`: list its assignments on the platform first (False: decide what is stored);
+    `counts`: what the cheap check saw (`hits.review.news`), recorded once the listing is stored.
+    """
     report = report or CycleReport()
     hit = HIT.objects.select_related("outsourcer__account", "outsourcer__owner").get(pk=hit_pk)
     if not _lease(hit_pk):
         # Submitted work is stored at once even so: storing is safe to repeat, deciding is leased.
-        report.stored += fetch_assignments(hit)
+        if listing:
+            report.stored += fetch_assignments(hit)
         return False
     try:
-        report.stored += fetch_assignments(hit)
+        if listing:
+            report.stored += fetch_assignments(hit)
         report.hits += 1
+        decided_before = report.approved + report.rejected
         review_outsourcer(hit.outsourcer, report)
+        if counts:
+            record_seen(hit, counts, decided=report.approved + report.rejected - decided_before)
         retire_if_finished(hit)
     finally:
         _release(hit_pk)

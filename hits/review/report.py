@@ -15,6 +15,8 @@ class CycleReport:
     approved: int = 0
     rejected: int = 0
     flagged: int = 0
+    #: HITs handed to shard tasks (beat's cycle), reviewed by worker processes after it returns
+    queued: int = 0
     errors: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -25,6 +27,7 @@ class CycleReport:
             "approved": self.approved,
             "rejected": self.rejected,
             "flagged": self.flagged,
+            "queued": self.queued,
             "errors": len(self.errors),
         }
 
@@ -37,5 +40,6 @@ class CycleReport:
             total.approved += report.approved
             total.rejected += report.rejected
             total.flagged += report.flagged
+            total.queued += report.queued
             total.errors += report.errors
         return total
