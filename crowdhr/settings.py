@@ -209,6 +209,12 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"full": True},
         "options": {"expire_seconds": 55 * 60},
     },
+    # Hosted tasks: workers who left without stopping end after the assignment duration.
+    "hosted-places-left": {
+        "task": "experiments.workflow.tasks.end_places_left",
+        "schedule": 5 * 60.0,
+        "options": {"expire_seconds": 4 * 60},
+    },
     # Scores changed on the platform behind crowdhr's back (or a write lost there) are re-sent.
     "repair-score-drift": {
         "task": "workers.tasks.repair_score_drift",

@@ -25,6 +25,8 @@ from experiments.models import Experiment, Participant
 from experiments.otree import OtreeParticipant
 from experiments.services import StudyResults
 from experiments.tests.conftest import make_study
+from experiments.workflow.models import HostedStudy
+from experiments.workflow.tests.conftest import demo_study
 from hits import services
 from hits.models import HIT, Assignment, Payment
 from hits.review.sync import fetch_assignments
@@ -165,6 +167,10 @@ class World:
             secret_access_key=token,
         )
 
+    def hosted_study(self) -> HostedStudy:
+        """The demo hosted-tasks package, unpublished, on the researcher's MTurk account."""
+        return demo_study(self.account)
+
     def published_study(self) -> Experiment:
         if not self.study.published_at:
             experiment_services.experiment_publish(experiment=self.study, by=None)
@@ -263,6 +269,7 @@ def scenarios(world: World) -> dict[tuple[str, str], Callable[[Client], object]]
         (experiment, "exclude_button"): button(
             experiment, "exclude_button", world.published_study, worker_id="AWY", reason="Pilot"
         ),
+        ("workflow.hostedstudy", "publish"): button("workflow.hostedstudy", "publish", world.hosted_study),
         ("platforms.platformaccount", "set_up_hooks"): button(
             "platforms.platformaccount", "set_up_hooks", world.prolific_account
         ),

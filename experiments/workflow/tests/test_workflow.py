@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -151,3 +152,19 @@ def test_the_cost_range_shows_the_minimum_and_every_task_done_with_fees(publishe
     assert cost.slots == services.worker_slots(published) == 4  # 8 items x 2 answers / 6 each, + 1
     assert cost.minimum < cost.maximum
     assert cost.fee_percent == "33.33%"
+
+
+def test_a_worker_who_left_ends_after_the_assignment_duration_and_frees_the_item(worker_factory, published):
+    worker = worker_factory()
+    token = worker.token(qualify_and_train(worker))
+    worker.save_task(worker.current_task(), token)
+    place = WorkerPlace.objects.get()
+    assert services.places_left() == 0  # still within the assignment duration
+    later = place.started_at + timedelta(seconds=published.experiment.duration_seconds + 1)
+    assert services.places_left(now=later) == 1
+    place.refresh_from_db()
+    assert place.stage == Stage.LEFT
+    (timed_out,) = place.tasks.filter(status=Task.Status.TIMED_OUT)
+    assert list(timed_out.history.values_list("status", flat=True)) == ["assigned", "started", "timed_out"]
+    assert services.pay_owed(place) == Decimal("0.05")  # paid by the same rule if the work is handed in
+    assert services.places_left(now=later) == 0
