@@ -21,7 +21,7 @@ class OtreeSite(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(help_text="The server's address, e.g. https://my-study.herokuapp.com")
     rest_key = EncryptedTextField(blank=True, help_text="The server's OTREE_REST_KEY.")
-    otree_version = models.CharField(max_length=40, blank=True, editable=False)
+    otree_version = models.CharField("oTree version", max_length=40, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()
@@ -92,7 +92,12 @@ class Experiment(models.Model):
     )
     # oTree studies
     otree_site = models.ForeignKey(
-        OtreeSite, null=True, blank=True, on_delete=models.PROTECT, related_name="experiments"
+        OtreeSite,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="experiments",
+        verbose_name="oTree site",
     )
     session_config_name = models.CharField(max_length=100, blank=True, help_text="oTree session config.")
     num_participants = models.PositiveIntegerField(
@@ -124,9 +129,11 @@ class Experiment(models.Model):
     pay_bonuses_automatically = models.BooleanField(
         default=True, help_text="Pay each worker's oTree payoff as a bonus when the assignment is approved."
     )
-    otree_session_code = models.CharField(max_length=64, blank=True, editable=False)
-    otree_session_wide_url = models.URLField(max_length=500, blank=True, editable=False)
-    otree_admin_url = models.URLField(max_length=500, blank=True, editable=False)
+    otree_session_code = models.CharField("oTree session code", max_length=64, blank=True, editable=False)
+    otree_session_wide_url = models.URLField(
+        "oTree session-wide link", max_length=500, blank=True, editable=False
+    )
+    otree_admin_url = models.URLField("oTree admin page", max_length=500, blank=True, editable=False)
     previous_participants_qualification_id = models.CharField(max_length=64, blank=True, editable=False)
     publishing_since = models.DateTimeField(null=True, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)

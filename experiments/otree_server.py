@@ -126,6 +126,8 @@ def otree_environment(rest_key: str, admin_password: str) -> dict[str, str]:
         OTREE_REST_KEY=rest_key,
         OTREE_AUTH_LEVEL="STUDY",
         OTREE_ADMIN_PASSWORD=admin_password,
+        # Production mode: participants never see oTree's debug panel (vars, session code, links).
+        OTREE_PRODUCTION="1",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -223,6 +223,13 @@ class QualificationType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_requestable(self) -> bool:
+        """Can a worker ask for it? Only a type with a way in: auto-granted, a test, or a retry delay
+        (the requester reviews requests). One with none of these the requester grants by hand only
+        (e.g. to mark who took part before); the worker site offers no Request button for it."""
+        return self.auto_granted or bool(self.test) or self.retry_delay is not None
+
 
 class Qualification(models.Model):
     """A worker's score of one qualification type."""

@@ -230,7 +230,7 @@ def qualification_type_output(qtype: QualificationType) -> Result:
         "Description": qtype.description,
         "Keywords": qtype.keywords,
         "QualificationTypeStatus": qtype.status,
-        "IsRequestable": True,
+        "IsRequestable": qtype.is_requestable,
         "AutoGranted": qtype.auto_granted,
     }
     optional = {

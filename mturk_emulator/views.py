@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +28,7 @@ from mturk_emulator import lifecycle, qualifications, workers
 from mturk_emulator.models import (
     HIT,
     Assignment,
+    BonusPayment,
     Qualification,
     QualificationType,
     SimulatedWorker,
@@ -308,21 +311,40 @@ def submitted(request: HttpRequest, assignment_id: str) -> HttpResponse:
 @require_GET
 @needs_worker
 def worker_dashboard(request: HttpRequest) -> HttpResponse:
-    """The session worker's messages, qualifications and past work."""
-    worker_id = _worker_id(request)
+    """The session worker's earnings, bonuses, messages, qualifications and past work."""
+    worker_id = _chosen_worker(request)
     held = Qualification.objects.filter(worker_id=worker_id).select_related("qualification_type")
     context = {
         "worker_id": worker_id,
         "messages_received": WorkerMessage.objects.filter(worker_id=worker_id)[:50],
         "qualifications": held,
-        "requestable": QualificationType.objects.filter(deleted=False, status="Active").exclude(
-            scores__worker_id=worker_id, scores__status=Qualification.GRANTED
-        ),
+        "requestable": [
+            qtype
+            for qtype in QualificationType.objects.filter(deleted=False, status="Active").exclude(
+                scores__worker_id=worker_id, scores__status=Qualification.GRANTED
+            )
+            if qtype.is_requestable
+        ],
         "history": Assignment.objects.filter(worker_id=worker_id)
         .select_related("hit")
         .order_by("-accept_time")[:50],
+        "bonuses": BonusPayment.objects.filter(worker_id=worker_id)
+        .select_related("assignment__hit")
+        .order_by("-grant_time")[:50],
+        **_earnings(worker_id),
     }
     return _page(request, "worker.html", context)
+
+
+def _earnings(worker_id: str) -> dict[str, Decimal]:
+    """What the worker earned: rewards of approved assignments and bonuses."""
+    rewards = Assignment.objects.filter(worker_id=worker_id, status=Assignment.APPROVED).aggregate(
+        total=Sum("hit__reward")
+    )["total"] or Decimal("0.00")
+    bonuses = BonusPayment.objects.filter(worker_id=worker_id).aggregate(total=Sum("amount"))[
+        "total"
+    ] or Decimal("0.00")
+    return {"earned_rewards": rewards, "earned_bonuses": bonuses, "earned_total": rewards + bonuses}
 
 
 @require_POST

@@ -215,7 +215,7 @@ def request_qualification(qualification_type_id: str, worker_id: str, answer: st
         qtype = QualificationType.objects.filter(
             qualification_type_id=qualification_type_id, deleted=False, status="Active"
         ).first()
-        if qtype is None:
+        if qtype is None or not qtype.is_requestable:
             raise WorkRefused("This qualification cannot be requested.")
         _check_may_request(qtype, worker_id)
         if qtype.auto_granted:

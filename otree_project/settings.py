@@ -33,8 +33,9 @@ ROOMS = [
 ]
 
 LANGUAGE_CODE = "en"
+# Payoffs are dollars, shown as "$0.70" (no points), the same amount crowdhr pays as a bonus.
 REAL_WORLD_CURRENCY_CODE = "USD"
-USE_POINTS = True
+USE_POINTS = False
 
 AUTH_LEVEL = environ.get("OTREE_AUTH_LEVEL", "STUDY")
 ADMIN_USERNAME = "admin"

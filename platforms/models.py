@@ -42,7 +42,11 @@ class PlatformAccount(models.Model):
         unique_together = [("owner", "name")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_environment_display()})"
+        where = self.get_environment_display()
+        name, label = self.name.casefold(), where.casefold()
+        if name in label or label in name:  # named after its environment: say it once
+            return max(self.name, where, key=len)
+        return f"{self.name} ({where})"
 
     @property
     def platform_type(self) -> PlatformType:

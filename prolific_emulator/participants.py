@@ -23,13 +23,22 @@ from __future__ import annotations
 
 import re
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from prolific_emulator import groups, lifecycle, messaging, studies, submissions
-from prolific_emulator.models import Message, Participant, ParticipantGroup, Study, Submission
+from prolific_emulator.models import (
+    BonusPayment,
+    Message,
+    Participant,
+    ParticipantGroup,
+    Study,
+    Submission,
+)
 
 PARTICIPANT_ID = re.compile(r"^[0-9a-f]{24}$")
 NO_CODE = "NOCODE"
@@ -134,6 +143,18 @@ def my_submissions(participant_id: str) -> list[Submission]:
         .prefetch_related("bonuses")
         .order_by("-started_at")
     )
+
+
+def my_earnings(participant_id: str) -> dict[str, Decimal]:
+    """What the participant earned, in major units: rewards of approved submissions and bonuses paid."""
+    rewards = Submission.objects.filter(participant_id=participant_id, status=Submission.APPROVED).aggregate(
+        total=Sum("study__reward")
+    )["total"]
+    bonuses = BonusPayment.objects.filter(participant_id=participant_id).aggregate(total=Sum("amount"))[
+        "total"
+    ]
+    earned = {"rewards": Decimal(rewards or 0) / 100, "bonuses": Decimal(bonuses or 0) / 100}
+    return earned | {"total": earned["rewards"] + earned["bonuses"]}
 
 
 def my_messages(participant_id: str) -> list[Message]:

@@ -9,6 +9,7 @@ participant in that cookie, never for an id in the query string.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -126,8 +127,19 @@ def return_submission(request: HttpRequest, participant_id: str, submission_id: 
 def dashboard(request: HttpRequest, participant_id: str) -> HttpResponse:
     context = {
         "participant_id": participant_id,
-        "submissions": participants.my_submissions(participant_id),
+        "submissions": [
+            {
+                "submission": submission,
+                "link": participants.study_link(submission),
+                "reward": Decimal(submission.study.reward) / 100,
+                "bonuses": [
+                    (Decimal(bonus.amount) / 100, bonus.created) for bonus in submission.bonuses.all()
+                ],
+            }
+            for submission in participants.my_submissions(participant_id)
+        ],
         "messages_received": participants.my_messages(participant_id),
+        "earned": participants.my_earnings(participant_id),
     }
     return render(request, "prolific_emulator/dashboard.html", context)
 

@@ -54,7 +54,7 @@ def test_a_worker_who_completes_the_study_is_finished_with_the_payoff_of_their_e
     worker = client.participant(session.code, "WORKER1")
     assert worker is not None
     assert worker.finished
-    # 7 units x 10 points x 0.01 USD per point
+    # 7 units x $0.10
     assert worker.payoff == Decimal("0.70")
     [other] = [p for p in client.participants(session.code) if p.code != worker.code]
     assert not other.finished
@@ -115,3 +115,13 @@ def test_an_unreachable_server_is_a_temporary_error():
         client.version()
 
     assert not error.value.permanent
+
+
+def test_a_participant_sees_the_payoff_in_dollars_and_no_debug_panel(client):
+    session = client.create_session("effort", 1, {"crowdhr_done_url": DONE_URL})
+
+    walk = walk_participant(session.session_wide_url, "WORKER9", {"effort": "3"}, done_link_prefix=DONE_URL)
+
+    assert "earned $0.30" in walk.last_html
+    assert "points" not in walk.last_html
+    assert "Debug info" not in walk.last_html and 'isDebug = ""' in walk.last_html

@@ -80,9 +80,18 @@ def save_as_data_summary(modeladmin, request, assignment) -> Summary:
         noun="answer",
         lines=[
             f"{assignment.worker}'s answer becomes the data of {assignment.hit.outsourcer}, "
-            "which is then deactivated; other answers are judged against it."
+            "which is then deactivated; other answers are judged against it.",
+            SAVE_AS_DATA_HELP,
         ],
     )
+
+
+#: what "Save as data" means, on its button and its confirmation page
+SAVE_AS_DATA_HELP = (
+    "Save as data: you judge this answer right. It becomes the item's agreed answer (the data in the "
+    "results, instead of waiting for workers to agree), the item takes no more work, and review "
+    "approves the submitted answers that agree with it and rejects the others. It pays nothing by itself."
+)
 
 
 def _decide_each(modeladmin, request, assignments, *, approve: bool, feedback: str = "") -> None:

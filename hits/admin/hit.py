@@ -24,7 +24,7 @@ from crowdhr.admin_tools import (
     object_button,
 )
 from hits import exports, services
-from hits.admin.assignment import AssignmentAdmin
+from hits.admin.assignment import SAVE_AS_DATA_HELP, AssignmentAdmin
 from hits.admin.filters import HITExperimentFilter
 from hits.admin.forms import FeedbackForm, InputDataForm, ProblemForm
 from hits.admin.statistics import statistics_page
@@ -441,5 +441,6 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
             ],
             "groups": groups,
             "agreed": task.describe_answer(outsourcer.answer) if isinstance(outsourcer.answer, dict) else "",
+            "save_as_data_help": SAVE_AS_DATA_HELP,
         }
         return TemplateResponse(request, "admin/hits/hit/assignments.html", context)

@@ -82,3 +82,14 @@ def test_the_worker_page_offers_ban_or_unban_as_the_worker_stands(ada, account, 
     )
     confirm_post(ada, ban, account=str(account.pk), reason="Random answers")
     assert "unban" in buttons() and "ban" not in buttons()
+
+
+def test_save_as_data_is_explained_on_its_button_and_confirmation(ada, account, crowd):
+    hit = answered(crowd, publish(account), ("AW1", "cat"))
+    (assignment,) = Assignment.objects.all()
+
+    listing = ada.get(reverse("admin:hits_hit_assignments", args=[hit.pk])).content.decode()
+    confirmation = ada.post(reverse("admin:hits_assignment_button", args=[assignment.pk, "save_as_data"]))
+
+    assert 'title="Save as data: you judge this answer right.' in html.unescape(listing)
+    assert "agreed answer" in html.unescape(confirmation.content.decode())

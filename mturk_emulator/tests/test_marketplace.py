@@ -190,3 +190,49 @@ def test_worker_page_shows_messages_and_qualifications(alice, mturk, create_hit)
     page = alice.get("/emulator/me/").content.decode()
 
     assert "Welcome" in page and "Glad you are here." in page
+
+
+def test_worker_page_shows_bonuses_with_their_reason_feedback_earnings_and_continue(alice, mturk, create_hit):
+    from mturk_emulator import workers
+
+    paid = workers.work(
+        create_hit(Title="Label pictures", Reward="0.50")["HITId"], "AALICE", {"label": "cat"}
+    )
+    mturk.approve_assignment(AssignmentId=paid, RequesterFeedback="Clear labels, thank you.")
+    mturk.send_bonus(
+        WorkerId="AALICE",
+        BonusAmount="0.25",
+        AssignmentId=paid,
+        Reason="Fast and careful",
+        UniqueRequestToken="b1",
+    )
+    open_one = workers.accept(create_hit(Title="Rate sentences")["HITId"], "AALICE")
+
+    page = alice.get("/emulator/me/").content.decode()
+
+    assert "Fast and careful" in page and "$0.25" in page
+    assert "Clear labels, thank you." in page
+    assert 'id="earned-total">$0.75<' in page
+    assert f"/emulator/assignments/{open_one}/" in page and "Continue" in page
+
+
+def test_a_qualification_only_the_requester_grants_is_not_offered_for_request(alice, mturk):
+    from mturk_emulator import workers
+
+    granted_only = mturk.create_qualification_type(
+        Name="Took part before", Description="Marks previous participants", QualificationTypeStatus="Active"
+    )["QualificationType"]
+    scored = mturk.create_qualification_type(
+        Name="Quality",
+        Description="Auto-granted",
+        QualificationTypeStatus="Active",
+        AutoGranted=True,
+        AutoGrantedValue=36,
+    )["QualificationType"]
+
+    page = alice.get("/emulator/me/").content.decode()
+
+    assert granted_only["IsRequestable"] is False and scored["IsRequestable"] is True
+    assert "Took part before" not in page and "Quality" in page
+    with pytest.raises(workers.WorkRefused):
+        workers.request_qualification(granted_only["QualificationTypeId"], "AALICE")

@@ -4,7 +4,7 @@ from otree.api import *
 
 doc = """
 A one-round effort task: the worker chooses how many units of effort to give and earns
-points for each. The last page sends the worker back to crowdhr.
+$0.10 for each. The last page sends the worker back to crowdhr.
 """
 
 
@@ -13,7 +13,7 @@ class C(BaseConstants):
     PLAYERS_PER_GROUP = None
     NUM_ROUNDS = 1
     MAX_EFFORT = 10
-    POINTS_PER_UNIT = 10
+    PAY_PER_UNIT = cu(0.10)  # dollars: the project does not use points
 
 
 class Subsession(BaseSubsession):
@@ -28,7 +28,7 @@ class Player(BasePlayer):
     effort = models.IntegerField(
         min=0,
         max=C.MAX_EFFORT,
-        label=f"How many units of effort do you give (0 to {C.MAX_EFFORT})?",
+        label=f"How many units of effort do you give (0 to {C.MAX_EFFORT}, $0.10 each)?",
     )
 
 
@@ -52,7 +52,7 @@ class Effort(Page):
 
     @staticmethod
     def before_next_page(player: Player, timeout_happened):
-        player.payoff = player.effort * C.POINTS_PER_UNIT
+        player.payoff = player.effort * C.PAY_PER_UNIT
         player.participant.finished = True
 
 

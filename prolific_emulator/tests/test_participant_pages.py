@@ -100,3 +100,24 @@ def test_the_participant_command_takes_part_and_completes(study, capsys):
 
     assert Submission.objects.get(participant_id=pid).status == "AWAITING REVIEW"
     assert "AWAITING REVIEW" in capsys.readouterr().out
+
+
+def test_my_submissions_show_earnings_bonuses_feedback_and_continue(browser, study):
+    from prolific_emulator import bonuses, submissions
+
+    done, other = new_pid(), new_pid()
+    _sign_in(browser, done)
+    browser.post(f"{HOME}studies/{study.id}/take-part/")
+    browser.get(HOME + "submissions/complete?cc=DONE1")
+    submission = Submission.objects.get(participant_id=done)
+    submissions.approve(submission)
+    bonuses.pay(bonuses.set_up(study.workspace, {"study_id": study.id, "csv_bonuses": f"{done},0.40"}))
+
+    page = browser.get(HOME + "me/").content.decode()
+    assert 'id="earned-total">1.40<' in page  # reward 1.00 + bonus 0.40
+    assert "0.40 (paid" in page and "Approved by the researcher." in page
+
+    _sign_in(browser, other)
+    browser.post(f"{HOME}studies/{study.id}/take-part/")
+    page = browser.get(HOME + "me/").content.decode()
+    assert "Continue" in page and study.external_study_url.split("?")[0] in page
