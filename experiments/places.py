@@ -44,6 +44,8 @@ from platforms import PlatformError, platform_for
 COOKIE_PREFIX = "crowdhr_place_"
 COOKIE_SALT = "crowdhr-place"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+FRAMED_SUFFIX = "_framed"
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 #: how long the platform's count of work in progress is trusted, and how often a landing that the
 #: cached count refuses may ask again
 IN_PROGRESS_SECONDS = 10
@@ -77,7 +79,15 @@ def cookie_path(experiment_pk: int) -> str:
 
 def held_place(request: HttpRequest, experiment: Experiment) -> Participant | None:
     """The place in `experiment` this browser holds (its cookie carries the place's current key)."""
-    value = request.COOKIES.get(cookie_name(experiment.pk), "")
+    name = cookie_name(experiment.pk)
+    for value in (request.COOKIES.get(name, ""), request.COOKIES.get(name + FRAMED_SUFFIX, "")):
+        participant = _place_of(value, experiment)
+        if participant is not None:
+            return participant
+    return None
+
+
+def _place_of(value: str, experiment: Experiment) -> Participant | None:
     if not value or len(value) > 512:
         return None
     try:
@@ -97,18 +107,20 @@ def held_place(request: HttpRequest, experiment: Experiment) -> Participant | No
 def bind(request: HttpRequest, response: HttpResponse, participant: Participant) -> None:
     """Give this browser the place: a signed, HttpOnly cookie for the study's pages only.
 
-    Over https it is Secure and SameSite=None, so MTurk's frame (another site) may send it.
+    Over https it is Secure and SameSite=None, so MTurk's frame (another site) may send it. Over
+    plain http (only on this machine) it is SameSite=Lax, plus, on a loopback address, a Secure and
+    SameSite=None copy that browsers accept from localhost: the local MTurk frames crowdhr and
+    oTree (another port, another host name) as MTurk does, and a Lax cookie is not sent there.
     """
-    secure = request.is_secure() or settings.SESSION_COOKIE_SECURE
-    response.set_cookie(
-        cookie_name(participant.experiment_id),
-        signing.dumps([participant.pk, participant.browser_key], salt=COOKIE_SALT),
-        max_age=COOKIE_MAX_AGE,
-        path=cookie_path(participant.experiment_id),
-        secure=secure,
-        httponly=True,
-        samesite="None" if secure else "Lax",
-    )
+    value = signing.dumps([participant.pk, participant.browser_key], salt=COOKIE_SALT)
+    name, path = cookie_name(participant.experiment_id), cookie_path(participant.experiment_id)
+    options = {"max_age": COOKIE_MAX_AGE, "path": path, "httponly": True}
+    if request.is_secure() or settings.SESSION_COOKIE_SECURE:
+        response.set_cookie(name, value, secure=True, samesite="None", **options)
+        return
+    response.set_cookie(name, value, samesite="Lax", **options)
+    if request.get_host().rsplit(":", 1)[0].strip("[]") in LOOPBACK_HOSTS:
+        response.set_cookie(name + FRAMED_SUFFIX, value, secure=True, samesite="None", **options)
 
 
 def submit_token(participant: Participant) -> str:
