@@ -138,9 +138,10 @@ class MTurk(Platform):
             page = self._call(
                 operation, MaxResults=PAGE_SIZE, **params, **({"NextToken": token} if token else {})
             )
-            yield from page.get(key, [])
+            items = page.get(key, [])
+            yield from items
             token = page.get("NextToken")
-            if not token or not page.get(key):
+            if not token or len(items) < PAGE_SIZE:  # a short page is the last: no empty call after it
                 return
 
     # --- HITs ----------------------------------------------------------------------------
