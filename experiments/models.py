@@ -45,6 +45,7 @@ class Experiment(models.Model):
     class Kind(models.TextChoices):
         OTREE = "otree", "oTree study"
         BATCH = "batch", "Batch of questions"
+        HOSTED = "hosted", "Hosted tasks"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="experiments")
     account = models.ForeignKey(

@@ -18,7 +18,7 @@ from django.db import models
 
 from crowdhr.ownership import OwnedQuerySet
 
-HOSTED_KIND = "hosted"
+HOSTED_KIND = "hosted"  # Experiment.Kind.HOSTED
 
 
 class HostedStudyQuerySet(OwnedQuerySet["HostedStudy"]):
@@ -62,6 +62,9 @@ class HostedStudy(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     agreements_required = models.PositiveIntegerField(default=2, validators=[MinValueValidator(1)])
+    #: the platform's exclusion list of workers who failed this test (MTurk: a qualification type
+    #: required DoesNotExist; Prolific: a participant group used as a block list), set at publishing
+    exclusion_list_id = models.CharField(max_length=100, blank=True, editable=False)
     #: bumped by every allotment: the write that serialises the queue (see `queue.next_task`)
     queue_turn = models.PositiveBigIntegerField(default=0, editable=False)
 
@@ -95,6 +98,14 @@ class Item(models.Model):
         null=True, blank=True, help_text="The known answer (qualification, training)."
     )
     explanation = models.TextField(blank=True, help_text="Why that answer is right (training).")
+    outsourcer = models.OneToOneField(
+        "hits.Outsourcer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hosted_item",
+        help_text="A real task's hosted HIT: its answers are decided by consensus in the review.",
+    )
 
     class Meta:
         ordering = ["study", "kind", "number"]
@@ -136,6 +147,11 @@ class WorkerPlace(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     qualification_score = models.FloatField(null=True, blank=True)
+    pay_problem = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Pay crowdhr could not make (no assignment of the worker to pay it on): pay it by hand.",
+    )
 
     objects = WorkerPlaceQuerySet.as_manager()
 
@@ -264,6 +280,9 @@ class QualificationResult(models.Model):
     score = models.FloatField()
     place = models.ForeignKey(WorkerPlace, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField()
+    #: when a failure was recorded on the platform (the worker put on the study's exclusion list);
+    #: None while it is still to do (`services.failed_tests_record` finishes it)
+    recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
