@@ -206,3 +206,98 @@ def test_an_otree_study_on_prolific_from_an_empty_installation(page, tab, respon
     )
     assert bonuses == [Decimal("0.30"), Decimal("0.70")]
     assert responses.failures() == []
+
+
+def add_mturk_account(page, screenshot) -> None:
+    from mturk_emulator.testing import register_requester
+
+    register_requester(MTURK_KEY, MTURK_SECRET)  # the researcher's requester account on the local MTurk
+    page.goto("/admin/platforms/platformaccount/add/")
+    page.fill("#id_name", "Ada on MTurk")
+    page.select_option("#id_platform", "mturk")
+    page.select_option("#id_environment", "emulator")
+    page.fill("#id_access_key_id", MTURK_KEY)
+    page.fill("#id_secret_access_key", MTURK_SECRET)
+    screenshot(page, "first-hour-mturk-01-add-account")
+    page.click("input[name=_save]")
+    assert "was added successfully" in message(page)
+
+
+def test_a_batch_of_questions_on_the_local_mturk_from_an_empty_installation(
+    page, tab, responses, screenshot, world, tmp_path
+):
+    responses.watch(page)
+    log_in(page)
+    add_mturk_account(page, screenshot)
+
+    items = tmp_path / "reviews.csv"
+    items.write_text("text\nThe soup was cold but the staff were lovely.\n", encoding="utf-8")
+    page.goto("/admin/experiments/experiment/add/?kind=batch")
+    page.fill("#id_name", "Reviews")
+    page.select_option("#id_task_type", "categorical")
+    page.set_input_files("#id_items_file", str(items))
+    page.fill("#id_assignments_required", "3")
+    page.fill("#id_agreements_required", "2")
+    page.fill("#id_title", "Is this review positive?")
+    page.fill("#id_description", "Read one review and say how it feels.")
+    page.fill("#id_reward", "0.10")
+    for field, amount, unit in (
+        ("duration", "10", "minutes"),
+        ("lifetime", "2", "days"),
+        ("auto_approval_delay", "3", "days"),
+    ):
+        page.fill(f"#id_{field}_seconds_0", amount)
+        page.select_option(f"#id_{field}_seconds_1", unit)
+    screenshot(page, "first-hour-mturk-02-add-batch")
+    page.click("input[name=_continue]")
+    assert "was added successfully" in message(page)
+    experiment = Experiment.objects.get()
+
+    page.click("#button-preview_button")
+    screenshot(page, "first-hour-mturk-03-preview")
+    page.go_back()
+    page.click("#button-publish_button")
+    screenshot(page, "first-hour-mturk-04-confirm-publish")
+    page.click("#confirm-button")
+    assert "published" in message(page).lower(), message(page)
+
+    # three workers on the local MTurk's marketplace: two agree, one does not
+    workers = {}
+    for name, choice in (("alice", "mixed"), ("bob", "mixed"), ("carol", "positive")):
+        worker = workers[name] = tab()
+        worker.goto("/emulator/")
+        worker.get_by_placeholder("New worker name").fill(name)
+        worker.get_by_role("button", name="Work as this worker").click()
+        worker.get_by_role("link", name="Is this review positive?").first.click()
+        worker.get_by_role("button", name="Accept & work").click()
+        worker.wait_for_load_state("load")
+        task = worker.frame_locator("iframe.task")
+        task.get_by_text("The soup was cold").wait_for()
+        task.get_by_label(choice).click()
+        assert task.get_by_label(choice).is_checked()
+        screenshot(worker, f"first-hour-mturk-05-work-{name}")
+        task.get_by_role("button", name="Submit").click()
+        worker.get_by_role("heading", name="Thank you, your work was submitted").wait_for()
+
+    review_active_hits()
+    page.goto(f"/admin/experiments/experiment/{experiment.pk}/change/")
+    page.click("#button-progress_button")
+    screenshot(page, "first-hour-mturk-06-progress")
+    assert page.inner_text("#p-approved").strip().startswith("2")
+    assert page.inner_text("#p-rejected").strip().startswith("1")
+
+    page.goto(f"/admin/experiments/experiment/{experiment.pk}/change/")
+    with page.expect_download() as download:
+        page.click("#button-results_button")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 3 and {row["agreed:answer"] for row in rows} == {"mixed"}, rows
+
+    # paid as the policy says: the two who agree approved, the other rejected and told the answer
+    decisions = {a.worker.worker_id: a.decision for a in Assignment.objects.select_related("worker")}
+    assert decisions == {"AALICE": "approved", "ABOB": "approved", "ACAROL": "rejected"}
+    workers["carol"].goto("/emulator/me/")
+    screenshot(workers["carol"], "first-hour-mturk-07-rejected-worker")
+    assert "mixed" in workers["carol"].inner_text("td.feedback")
+    workers["alice"].goto("/emulator/me/")
+    assert workers["alice"].inner_text("#earned-total") == "$0.10"
+    assert responses.failures() == []
