@@ -47,12 +47,40 @@ def hosted_assignment_id(submission_id: str, position: int) -> str:
 
 def paid_through(assignment: Assignment) -> Assignment:
     """The platform's assignment that money for `assignment` goes to: itself, or for a hosted
-    assignment the submission it was answered in (stored before any hosted assignment is)."""
+    assignment the submission it was answered in (stored before any hosted assignment is); when
+    the platform never received that submission (the worker left), the worker's latest one for
+    this account (`latest_payable`). Raises Assignment.DoesNotExist when there is none."""
     if not is_hosted(assignment.hit):
         return assignment
     submission_id = assignment.assignment_id.rsplit(SEPARATOR, 1)[0]
-    return Assignment.objects.select_related("hit__outsourcer__account", "worker").get(
-        assignment_id=submission_id
+    found = (
+        Assignment.objects.select_related("hit__outsourcer__account", "worker")
+        .filter(assignment_id=submission_id)
+        .first()
+    )
+    if found is None:
+        found = latest_payable(worker=assignment.worker, account=assignment.hit.outsourcer.account)
+    if found is None:
+        raise Assignment.DoesNotExist(f"No assignment of {assignment.worker} to pay on.")
+    return found
+
+
+#: the platform statuses of an assignment a bonus can be paid on (MTurk: submitted or approved)
+PAYABLE = (Assignment.PlatformStatus.SUBMITTED, Assignment.PlatformStatus.APPROVED)
+
+
+def latest_payable(*, worker: Worker, account: PlatformAccount) -> Assignment | None:
+    """The worker's latest submitted or approved assignment on the platform for this account: where
+    pay goes that their own assignment cannot carry (they left, so the platform never received it:
+    MTurk's abandoned assignment, Prolific's returned or timed-out submission)."""
+    return (
+        Assignment.objects.filter(
+            worker=worker, hit__outsourcer__account=account, platform_status__in=PAYABLE
+        )
+        .exclude(hit__hit_type_id=HOSTED_HIT_TYPE)
+        .select_related("hit__outsourcer__account", "worker")
+        .order_by("-submit_time", "-pk")
+        .first()
     )
 
 

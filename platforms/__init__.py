@@ -20,6 +20,7 @@ from .base import (
     PlatformHit,
     QualificationRequirement,
     WorkSpec,
+    exclusion_requirement,
 )
 from .fees import FeeRules
 from .registry import PlatformType, check_environment_allowed, platform_type, registered
@@ -40,6 +41,7 @@ __all__ = [
     "PlatformType",
     "QualificationRequirement",
     "WorkSpec",
+    "exclusion_requirement",
     "fees_for",
     "platform_for",
     "platform_type",

@@ -52,6 +52,9 @@ class Capability(enum.StrEnum):
     HTML_FORMS = "html_forms"  # the worker can answer an HTML form on the platform's own page
     COMPLETION_URL = "completion_url"  # work is handed in at a URL crowdhr sends the worker to
     HOOKS = "hooks"  # the platform tells crowdhr at once, by signed hooks, that work changed
+    #: named lists of workers kept off work posted with `exclusion_requirement(list)` (MTurk: a
+    #: qualification type required DoesNotExist; Prolific: a participant group used as a block list)
+    EXCLUSION_LISTS = "exclusion_lists"
 
 
 #: the methods each capability guards: a platform without the capability need not implement them
@@ -69,6 +72,7 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.RESUME: ("update_expiration",),
     Capability.COMPLETION_URL: ("completion_url",),
     Capability.HOOKS: ("ensure_hooks",),
+    Capability.EXCLUSION_LISTS: ("ensure_exclusion_list", "add_to_exclusion_list"),
 }
 #: what Capability.BONUSES needs instead on a platform whose bonuses are paid in two steps
 TWO_STEP_BONUS_METHODS = ("setup_bonus", "pay_bonus_setup", "bonus_was_paid", "list_bonus_payments")
@@ -87,6 +91,16 @@ class QualificationRequirement:
     integer_values: tuple[int, ...] = ()
     locale_values: tuple[dict[str, str], ...] = ()
     actions_guarded: str = "Accept"  # Accept, PreviewAndAccept, DiscoverPreviewAndAccept
+
+
+#: the comparator that keeps the workers of an exclusion list off work (`exclusion_requirement`)
+EXCLUDED = "DoesNotExist"
+
+
+def exclusion_requirement(list_id: str) -> QualificationRequirement:
+    """The requirement that keeps the workers of an exclusion list (Capability.EXCLUSION_LISTS)
+    off work posted with it; it follows the list's later members."""
+    return QualificationRequirement(qualification_type_id=list_id, comparator=EXCLUDED)
 
 
 @dataclass(frozen=True)
@@ -376,6 +390,18 @@ class Platform(abc.ABC):
         changing status) to `target_url`; returns the secret the deliveries are signed with.
         Safe to repeat: subscriptions already in place are kept."""
         self.refuse(Capability.HOOKS)
+
+    # --- Exclusion lists --------------------------------------------------------------------
+    def ensure_exclusion_list(self, *, name: str, description: str) -> str:
+        """Capability.EXCLUSION_LISTS: the id of this account's list of workers with that name,
+        created (empty) if missing. Work posted with `exclusion_requirement(id)` keeps its
+        members out, also those added after the work was posted."""
+        self.refuse(Capability.EXCLUSION_LISTS)
+
+    def add_to_exclusion_list(self, list_id: str, worker_id: str) -> None:
+        """Capability.EXCLUSION_LISTS: put the worker on the list (adding a member again is success).
+        The worker is not told."""
+        self.refuse(Capability.EXCLUSION_LISTS)
 
     # --- Qualifications -------------------------------------------------------------------
     def ensure_qualification_type(

@@ -338,6 +338,14 @@ class MTurk(Platform):
             params.update(AutoGranted=True, AutoGrantedValue=auto_granted_value)
         return self._call("CreateQualificationType", **params)["QualificationType"]["QualificationTypeId"]
 
+    def ensure_exclusion_list(self, *, name: str, description: str) -> str:
+        """A qualification type of this requester, never requestable or auto-granted; work keeps
+        its holders out by requiring it DoesNotExist."""
+        return self.ensure_qualification_type(name=name, description=description)
+
+    def add_to_exclusion_list(self, list_id: str, worker_id: str) -> None:
+        self.set_qualification_score(list_id, worker_id, 1)
+
     def set_qualification_score(self, qualification_type_id: str, worker_id: str, value: int) -> None:
         self._call(
             "AssociateQualificationWithWorker",

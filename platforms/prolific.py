@@ -32,6 +32,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .base import (
+    EXCLUDED,
     BonusPayment,
     Capability,
     ExternalPage,
@@ -117,6 +118,7 @@ class Prolific(Platform):
             Capability.REOPEN,
             Capability.COMPLETION_URL,
             Capability.HOOKS,
+            Capability.EXCLUSION_LISTS,
         }
     )
     bonus_needs_setup = True
@@ -229,16 +231,18 @@ class Prolific(Platform):
         token is the study's `internal_name`, and a study carrying it is found before creating."""
         if not isinstance(spec.destination, ExternalPage):
             raise PlatformError("Prolific shows only external study pages.", "UnsupportedDestination")
-        if spec.requirements:
+        if any(r.comparator != EXCLUDED for r in spec.requirements):
             raise PlatformError(
-                "Prolific has no qualification requirements crowdhr can set.", "UnsupportedRequirements"
+                "Prolific has no qualification requirements crowdhr can set (only exclusion lists).",
+                "UnsupportedRequirements",
             )
+        excluded = [r.qualification_type_id for r in spec.requirements]
         study = self._study_by_token(unique_request_token)
         if study is None:
             try:
                 study = self._with_block_group(
                     lambda group: self._call(
-                        "POST", "studies/", body=self._draft(spec, unique_request_token, group)
+                        "POST", "studies/", body=self._draft(spec, unique_request_token, [group, *excluded])
                     )
                 )
             except PlatformError as error:
@@ -265,7 +269,7 @@ class Prolific(Platform):
                 return study
         return None
 
-    def _draft(self, spec: WorkSpec, token: str, block_group: str) -> dict[str, Any]:
+    def _draft(self, spec: WorkSpec, token: str, block_groups: list[str]) -> dict[str, Any]:
         maximum = min(MAX_MINUTES, max(1, math.ceil(spec.time_allowed_seconds / 60)))
         if spec.estimated_seconds:
             estimated = max(1, math.ceil(spec.estimated_seconds / 60))
@@ -290,9 +294,9 @@ class Prolific(Platform):
             "maximum_allowed_time": maximum,
             "reward": _cents(spec.reward),
             "device_compatibility": ALL_DEVICES,
-            # Blocked participants are kept out through the workspace's block group; the study
-            # follows later changes to the group's members.
-            "filters": [{"filter_id": "participant_group_blocklist", "selected_values": [block_group]}],
+            # Blocked participants are kept out through the workspace's block group, and the
+            # exclusion lists asked for (groups too); the study follows later changes to members.
+            "filters": [{"filter_id": "participant_group_blocklist", "selected_values": block_groups}],
         }
         if self.project_id:
             draft["project"] = self.project_id
@@ -557,6 +561,30 @@ class Prolific(Platform):
             lambda group: self._call("GET", f"participant-groups/{group}/participants/")
         )
         return {row["participant_id"]: "" for row in answer.get("results", [])}
+
+    def ensure_exclusion_list(self, *, name: str, description: str) -> str:
+        """A participant group of the workspace, used by studies as a block list."""
+
+        def ensure() -> str:
+            found = self._groups_by_name().get(name)
+            if found:
+                return found
+            body = {"name": name, "workspace_id": self._workspace(), "description": description}
+            return self._call("POST", "participant-groups/", body={**body, "participant_ids": []})["id"]
+
+        remembered = bool(self._workspace_id)
+        try:
+            return ensure()
+        except PlatformError as error:  # a remembered workspace can stop being true (`_with_block_group`)
+            if not (remembered and error.permanent):
+                raise
+            self._block_group_id = self._workspace_id = ""
+            return ensure()
+
+    def add_to_exclusion_list(self, list_id: str, worker_id: str) -> None:
+        self._call(
+            "POST", f"participant-groups/{list_id}/participants/", body={"participant_ids": [worker_id]}
+        )
 
     def _block_group(self) -> str:
         """The id of the workspace's group "crowdhr blocked", created the first time."""

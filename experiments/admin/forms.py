@@ -137,10 +137,26 @@ def settings_fieldset(key: str) -> tuple[str, dict[str, Any]]:
     )
 
 
+#: a hosted-tasks experiment: its tasks, test and pay are the study's (its own page, from a package)
+HOSTED_FIELDSETS: list[Fieldset] = [
+    (
+        None,
+        {
+            "fields": ["name", "kind", "account"],
+            "description": "Hosted tasks: the items, qualification test, training and pay per task are "
+            "the hosted-tasks study's, on its own page (Hosted tasks > Hosted-tasks studies).",
+        },
+    ),
+    HIT_SETTINGS,
+]
+
+
 def experiment_fieldsets(kind: str) -> list[Fieldset]:
     """The sections of the form for one kind of experiment: only the fields that apply to it."""
     if kind == Experiment.Kind.OTREE:
         return OTREE_FIELDSETS
+    if kind == Experiment.Kind.HOSTED:
+        return HOSTED_FIELDSETS
     settings = [settings_fieldset(key) for key, _ in batch_task_types()]
     return [*BATCH_FIELDSETS[:2], *settings, *BATCH_FIELDSETS[2:]]
 

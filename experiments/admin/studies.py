@@ -562,6 +562,8 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
                 "kinds": Experiment.Kind.choices,
             }
             return TemplateResponse(request, "admin/experiments/experiment/choose_kind.html", context)
+        if self.kind_of(request, None) == Experiment.Kind.HOSTED:  # a package, uploaded on its own page
+            return HttpResponseRedirect(reverse("admin:workflow_hostedstudy_add"))
         return super().add_view(request, form_url, extra_context)
 
     def get_fieldsets(self, request: HttpRequest, obj: Experiment | None = None):
@@ -570,7 +572,9 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
         if obj is not None and obj.task_type:
             fieldsets = fold_other_task_types(fieldsets, obj.task_type)
         if obj is None:
-            other = next(value for value in Experiment.Kind.values if value != kind)
+            other = next(
+                value for value in Experiment.Kind.values if value not in (kind, Experiment.Kind.HOSTED)
+            )
             label = Experiment.Kind(kind).label
             first = {
                 **fieldsets[0][1],
@@ -691,7 +695,9 @@ class ExperimentAdmin(ObjectButtonsAdmin, OwnedAdmin):
             return "-"
         # the reserve that keeps real workers from being turned away while forged claims hold places
         spare = places.spare_places(experiment)
-        return f"{services.landing_url(experiment)} · {spare} spare place{'' if spare == 1 else 's'} in reserve"
+        return (
+            f"{services.landing_url(experiment)} · {spare} spare place{'' if spare == 1 else 's'} in reserve"
+        )
 
 
 def experiment_links(modeladmin: admin.ModelAdmin, experiment: Experiment) -> list[tuple[str, str, str]]:

@@ -12,6 +12,27 @@ Pay, exactly once, through the ledger (`hits.payments`), on the worker's platfor
   `pay_per_task` x the real tasks saved (plus training tasks, when training is paid); the tasks
   it covers are marked `paid` once the ledger row is done. The place has ended before it is paid,
   so the count cannot change afterwards.
+- a worker who left without handing the work in (the platform never received their assignment:
+  MTurk's abandoned assignment, Prolific's returned or timed-out submission) cannot be approved or
+  paid a bonus on it. Once the assignment duration (plus `SETTLE_GRACE`) is over and the platform
+  does not show their assignment, `places_settle` pays the same bonus, under the same ledger key
+  (so exactly once, whichever way comes first), on the worker's latest submitted or approved
+  assignment for this platform account (`hits.hosted.latest_payable`); with none, the place is
+  flagged for the researcher (`pay_problem`) with the amount owed. Their answers still count: they
+  go to consensus like everyone's.
+
+Consensus per item: every real item has a hosted HIT (`hits.hosted`, created at publishing), and
+every saved answer becomes an assignment of it, decided by consensus in the normal review (rejected
+answers lower the worker's Quality Score). A worker's assignment waits until their answers are
+decided and is approved when at least half of them agree with the consensus, else rejected under
+the experiment's rejection policy (`task_types.HostedTasks`).
+
+A failed qualification test is recorded on the platform (`failed_tests_record`): the worker is put
+on the study's exclusion list (MTurk: a qualification type required DoesNotExist by the study's
+HITs; Prolific: a participant group the study blocks), so the platform does not offer them the
+study, or later studies with the same test, again. The `QualificationResult` row is written first;
+its `recorded_at` is set once the platform has it, and whichever process comes next (the periodic
+`tasks.end_places_left`, a review of the worker's assignment) finishes what a dead one left.
 """
 
 from __future__ import annotations
@@ -48,10 +69,15 @@ from experiments.workflow.models import (
 from experiments.workflow.queue import OPEN, next_task, open_task
 from hits import payments
 from hits import services as hit_services
-from hits.models import Assignment, Outsourcer, Payment
+from hits.hosted import HOSTED_HIT_TYPE, hosted_assignment_store, hosted_outsourcer_create, latest_payable
+from hits.models import HIT, Assignment, Outsourcer, Payment
 from hits.services import HitSettings, ServiceError
-from platforms import fees_for
+from hits.task_types import ConfigError
+from platforms import Capability, PlatformError, fees_for, platform_for, supports
+from platforms.base import EXCLUDED
 from platforms.fees import percent
+from platforms.models import PlatformAccount
+from workers.models import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +87,11 @@ CENTS = Decimal("0.01")
 RESERVE_SHARE = 0.1
 #: queue positions: qualification questions from 1, training from here, real tasks after them
 TRAINING_POSITIONS = 100_000
+#: how long after the assignment duration a place's own assignment may still reach the review
+#: before a worker who left is paid on another assignment (`places_settle`)
+SETTLE_GRACE = timedelta(minutes=15)
+#: the task type that decides each real item by consensus (the study's template and answer fields)
+ITEM_TASK_TYPE = "template_batch"
 
 
 class PayPending(ServiceError):
@@ -182,7 +213,7 @@ def qualification_answer(
         ):
             place.refresh_from_db()
             return place.stage != Stage.FAILED
-        QualificationResult.objects.create(
+        result = QualificationResult.objects.create(
             account_id=study.experiment.account_id,
             name=study.qualification_name,
             worker_id=place.participant.worker_id,
@@ -195,7 +226,63 @@ def qualification_answer(
         _after_qualification(place, note=f"passed with {verdict.score:.0%}", at=at)
     else:
         _move(place, Stage.FAILED, note=f"scored {verdict.score:.0%}", at=at)
+        failed_tests_record(results=QualificationResult.objects.filter(pk=result.pk))
     return verdict.passed
+
+
+# --- a failed test, recorded on the platform -------------------------------------------------------
+def exclusion_list_name(test_name: str) -> str:
+    return f"failed {test_name}'s test"[:100]
+
+
+def _exclusion_list(account: PlatformAccount, test_name: str) -> str:
+    return platform_for(account).ensure_exclusion_list(
+        name=exclusion_list_name(test_name),
+        description=(
+            f"Workers who failed the qualification test \u201c{test_name}\u201d of a crowdhr study: its "
+            "studies do not ask them again."
+        ),
+    )
+
+
+def failed_tests_record(*, results: Any = None, limit: int = 200) -> int:
+    """Put workers who failed a test on the platform's exclusion list of the test (once; the
+    rows not recorded yet, or `results`). A platform that fails leaves the row for the next run.
+    Returns how many were recorded."""
+    rows = results if results is not None else QualificationResult.objects.all()
+    pending = rows.filter(passed=False, recorded_at__isnull=True).select_related("account")[:limit]
+    lists: dict[tuple[int, str], str] = {}
+    recorded = 0
+    for result in pending:
+        if not supports(result.account, Capability.EXCLUSION_LISTS):
+            continue
+        try:
+            key = (result.account_id, result.name)
+            if key not in lists:
+                lists[key] = _exclusion_list(result.account, result.name)
+            platform_for(result.account).add_to_exclusion_list(lists[key], result.worker_id)
+        except PlatformError as error:
+            logger.warning("failed test not recorded yet", extra={"result": result.pk, "error": str(error)})
+            continue
+        recorded += QualificationResult.objects.filter(pk=result.pk, recorded_at__isnull=True).update(
+            recorded_at=timezone.now()
+        )
+    return recorded
+
+
+def _exclusion_requirements(study: HostedStudy) -> tuple[dict[str, Any], ...]:
+    """The requirement that keeps workers who failed the study's test off its work (set up once)."""
+    account = study.experiment.account
+    if not study.qualification_name or not supports(account, Capability.EXCLUSION_LISTS):
+        return ()
+    if not study.exclusion_list_id:
+        try:
+            list_id = _exclusion_list(account, study.qualification_name)
+        except PlatformError as error:
+            raise ServiceError(f"The platform refused the test's exclusion list: {error}") from error
+        HostedStudy.objects.filter(pk=study.pk).update(exclusion_list_id=list_id)
+        study.exclusion_list_id = list_id
+    return ({"QualificationTypeId": study.exclusion_list_id, "Comparator": EXCLUDED},)
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -345,6 +432,8 @@ def place_pay(*, place: WorkerPlace, assignment: Assignment) -> Payment | None:
     if amount <= 0:
         return None
     tasks = list(paid_tasks(place).values_list("pk", flat=True))
+    if not place.ended:
+        raise PayPending(f"Place {place.pk} has not ended: what it is owed can still change.")
     payment = payments.pay_bonus(
         assignment=assignment,
         amount=amount,
@@ -359,6 +448,116 @@ def place_pay(*, place: WorkerPlace, assignment: Assignment) -> Payment | None:
         raise PayPending(f"The bonus for place {place.pk} is {payment.status}.")
     Task.objects.filter(pk__in=tasks, paid=False).update(paid=True)
     return payment
+
+
+def _own_assignment_reported(place: WorkerPlace) -> bool | None:
+    """Whether the platform received the place's own assignment (then the review pays it); None
+    when the platform cannot say now."""
+    participant = place.participant
+    experiment = place.study.experiment
+    if not participant.assignment_id:
+        return False
+    if Assignment.objects.filter(
+        assignment_id=participant.assignment_id, hit__outsourcer__experiment=experiment
+    ).exists():
+        return True
+    try:
+        reported = platform_for(experiment.account).get_assignment(participant.assignment_id)
+    except PlatformError as error:
+        return False if error.permanent else None  # MTurk forgets abandoned assignments
+    return reported.status in ("Submitted", "Approved", "Rejected")
+
+
+def places_settle(*, study: HostedStudy | None = None, now: datetime | None = None) -> int:
+    """Pay workers who left without handing their work in (see the module): their completed tasks
+    as a bonus on their latest payable assignment for the account, else the place is flagged for
+    the researcher with the amount owed. Their answers go to consensus. Returns the places settled."""
+    now = now or timezone.now()
+    places = (
+        WorkerPlace.objects.filter(stage__in=ENDED, pay_problem="")
+        .filter(tasks__status=Task.Status.SAVED, tasks__paid=False)
+        .select_related("study__experiment__account", "participant")
+        .distinct()
+    )
+    if study is not None:
+        places = places.filter(study=study)
+    settled = 0
+    for place in places:
+        experiment = place.study.experiment
+        if place.started_at + timedelta(seconds=experiment.duration_seconds) + SETTLE_GRACE > now:
+            continue
+        if not paid_tasks(place).filter(paid=False).exists() or _own_assignment_reported(place) is not False:
+            continue
+        worker, _ = Worker.objects.get_or_create(
+            platform=experiment.account.platform, worker_id=place.participant.worker_id
+        )
+        answers_store(
+            place=place, worker=worker, submission_id=place.participant.assignment_id or f"place-{place.pk}"
+        )
+        target = latest_payable(worker=worker, account=experiment.account)
+        if target is None:
+            problem = (
+                f"${pay_owed(place)} owed for {paid_tasks(place).count()} task(s): the worker left and has no "
+                "assignment on the platform to pay a bonus on. Pay them by hand."
+            )
+            if WorkerPlace.objects.filter(pk=place.pk, pay_problem="").update(pay_problem=problem[:300]):
+                audit.record(by=None, action="flag", obj=experiment, place=place.pk, problem=problem)
+                settled += 1
+            continue
+        try:
+            place_pay(place=place, assignment=target)
+        except PayPending as error:
+            logger.warning("left worker's pay pending", extra={"place": place.pk, "error": str(error)})
+            continue
+        settled += 1
+    return settled
+
+
+# --- consensus per item -------------------------------------------------------------------------
+def items_publish(*, study: HostedStudy, by: User | None) -> int:
+    """Each real item's hosted HIT (`hits.hosted`; nothing posted, no platform call), once."""
+    experiment = study.experiment
+    config = {"template": study.task_template, "answer_fields": study.fields}
+    created = 0
+    for item in study.items.filter(kind=Item.Kind.TASK, outsourcer__isnull=True).order_by("number"):
+        with transaction.atomic():
+            try:
+                outsourcer = hosted_outsourcer_create(
+                    owner=experiment.owner,
+                    account=experiment.account,
+                    experiment=experiment,
+                    task_type=ITEM_TASK_TYPE,
+                    target=f"{experiment.outsourcer_target}:item:{item.number}",
+                    inputs=item.inputs,
+                    task_config=config,
+                    assignments_required=study.answers_per_item,
+                    agreements_required=study.agreements_required,
+                    by=by,
+                )
+            except (ConfigError, ValueError) as error:
+                raise ServiceError(f"The task template cannot be decided by consensus: {error}") from error
+            created += Item.objects.filter(pk=item.pk, outsourcer__isnull=True).update(outsourcer=outsourcer)
+    return created
+
+
+def answers_store(*, place: WorkerPlace, worker: Worker, submission_id: str) -> list[tuple[Task, Assignment]]:
+    """The place's saved real tasks as assignments of their items' hosted HITs (once each; the
+    id is `<submission id>:<queue position>`), so consensus decides them with everyone's."""
+    stored = []
+    tasks = place.tasks.filter(kind=Item.Kind.TASK, status=Task.Status.SAVED, item__outsourcer__isnull=False)
+    for task in tasks.select_related("item").order_by("position"):
+        hit = HIT.objects.get(outsourcer__hosted_item=task.item_id, hit_type_id=HOSTED_HIT_TYPE)
+        assignment = hosted_assignment_store(
+            hit=hit,
+            worker=worker,
+            submission_id=submission_id,
+            position=task.position,
+            answers=dict(task.answer or {}),
+            accept_time=task.started_at or task.assigned_at,
+            submit_time=task.saved_at,
+        )
+        stored.append((task, assignment))
+    return stored
 
 
 # --- publishing -----------------------------------------------------------------------------------
@@ -413,6 +612,8 @@ def hosted_publish(*, study: HostedStudy, by: User | None) -> Outsourcer:
         raise ServiceError(f"{experiment} has no task items.")
     Experiment.objects.filter(pk=experiment.pk).update(num_participants=slots, assignments_to_post=slots)
     experiment.refresh_from_db()
+    items_publish(study=study, by=by)
+    requirements = _exclusion_requirements(study)
     fees = fees_for(experiment.account)
     # MTurk: one HIT per worker slot (micro-batches pay the lower fee); Prolific: one study
     batch_sizes = [1] * slots if fees.micro_batch_limit else [slots]
@@ -423,7 +624,7 @@ def hosted_publish(*, study: HostedStudy, by: User | None) -> Outsourcer:
         target=experiment.outsourcer_target,
         inputs={"url": landing_url_hosted(experiment)},
         task_config={"experiment_id": experiment.pk},
-        settings=_hit_settings(experiment, slots),
+        settings=_hit_settings(experiment, slots, requirements),
         experiment=experiment,
         by=by,
         batch_sizes=batch_sizes,
@@ -437,7 +638,9 @@ def landing_url_hosted(experiment: Experiment) -> str:
     return landing_url(experiment) + "hosted/"
 
 
-def _hit_settings(experiment: Experiment, slots: int) -> HitSettings:
+def _hit_settings(
+    experiment: Experiment, slots: int, requirements: tuple[dict[str, Any], ...] = ()
+) -> HitSettings:
     return HitSettings(
         title=experiment.title,
         description=experiment.description,
@@ -448,7 +651,7 @@ def _hit_settings(experiment: Experiment, slots: int) -> HitSettings:
         auto_approval_delay_seconds=experiment.auto_approval_delay_seconds,
         assignments_required=slots,
         agreements_required=1,
-        qualification_requirements=(),
+        qualification_requirements=requirements,
         quality_threshold=None,
     )
 

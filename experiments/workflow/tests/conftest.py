@@ -65,10 +65,15 @@ def demo_study(account: PlatformAccount, **changes) -> HostedStudy:
     return study
 
 
+#: each item decided by one answer (a single worker's answers are decided at once)
+SOLO = {"answers_per_item": 1, "agreements_required": 1}
+
+
 @pytest.fixture
-def published(prolific_account, site_url) -> HostedStudy:
-    """The demo package, published as one study on the local Prolific."""
-    study = demo_study(prolific_account)
+def published(request, prolific_account, site_url) -> HostedStudy:
+    """The demo package, published as one study on the local Prolific (changed by an indirect
+    parameter: `@pytest.mark.parametrize("published", [SOLO], indirect=True)`)."""
+    study = demo_study(prolific_account, **getattr(request, "param", {}))
     services.hosted_publish(study=study, by=None)
     study.refresh_from_db()
     return study
@@ -97,7 +102,7 @@ class HttpWorker:
     def take_part(self) -> requests.Response:
         from prolific_emulator import participants as twin
 
-        hit = self.study.experiment.outsourcers.get().hits.get()
+        hit = self.study.experiment.outsourcers.get(target=self.study.experiment.outsourcer_target).hits.get()
         self.pid = twin.new_participant()
         submission = twin.take_part(hit.hit_id, self.pid)
         self.submission_id = submission.id

@@ -17,7 +17,8 @@ from decimal import Decimal
 import pytest
 
 from experiments.workflow.models import HostedStudy, Item, PageView, Stage, Task, WorkerPlace
-from experiments.workflow.tests.conftest import DEMO, RIGHT
+from experiments.workflow.tests.conftest import DEMO, RIGHT, SOLO
+from hits.hosted import HOSTED_HIT_TYPE
 from hits.models import HIT, Payment
 from hits.review.cycle import review_active_hits
 from prolific_emulator import participants as twin
@@ -27,7 +28,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def arrive(page, study: HostedStudy) -> Submission:
-    hit = study.experiment.outsourcers.get().hits.get()
+    hit = study.experiment.outsourcers.get(target=study.experiment.outsourcer_target).hits.get()
     submission = twin.take_part(hit.hit_id, twin.new_participant())
     page.goto(twin.study_link(submission))
     return submission
@@ -140,6 +141,7 @@ def test_a_worker_who_fails_the_test_is_not_asked_again(published, page, screens
     assert place.tasks.filter(kind=Item.Kind.QUALIFICATION).count() == 3  # asked once
 
 
+@pytest.mark.parametrize("published", [SOLO], indirect=True)
 def test_a_worker_who_stops_after_three_tasks_is_paid_for_three_once(published, page, screenshot):
     submission = arrive(page, published)
     qualify_and_train(page)
@@ -214,7 +216,10 @@ def test_a_researcher_uploads_the_demo_publishes_on_mturk_and_downloads_results(
     screenshot(page, "hosted-admin-2-publish")
     page.click('input[type="submit"], button[type="submit"] >> nth=-1')
     page.locator("text=Published").first.wait_for()
-    hits = HIT.objects.filter(outsourcer__experiment=study.experiment)
+    hits = HIT.objects.filter(outsourcer__experiment=study.experiment).exclude(hit_type_id=HOSTED_HIT_TYPE)
+    assert (
+        HIT.objects.filter(outsourcer__experiment=study.experiment, hit_type_id=HOSTED_HIT_TYPE).count() == 8
+    )
     assert hits.count() == 4 and {h.max_assignments for h in hits} == {1}  # one HIT per worker slot
 
     # a worker on the local MTurk follows the HIT into the workflow and does two tasks
