@@ -27,6 +27,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.core import signing
@@ -114,13 +115,18 @@ def bind(request: HttpRequest, response: HttpResponse, participant: Participant)
     """
     value = signing.dumps([participant.pk, participant.browser_key], salt=COOKIE_SALT)
     name, path = cookie_name(participant.experiment_id), cookie_path(participant.experiment_id)
-    options = {"max_age": COOKIE_MAX_AGE, "path": path, "httponly": True}
+
+    def put(cookie: str, *, secure: bool, samesite: Literal["Lax", "None"]) -> None:
+        response.set_cookie(
+            cookie, value, max_age=COOKIE_MAX_AGE, path=path, httponly=True, secure=secure, samesite=samesite
+        )
+
     if request.is_secure() or settings.SESSION_COOKIE_SECURE:
-        response.set_cookie(name, value, secure=True, samesite="None", **options)
+        put(name, secure=True, samesite="None")
         return
-    response.set_cookie(name, value, samesite="Lax", **options)
+    put(name, secure=False, samesite="Lax")
     if request.get_host().rsplit(":", 1)[0].strip("[]") in LOOPBACK_HOSTS:
-        response.set_cookie(name + FRAMED_SUFFIX, value, secure=True, samesite="None", **options)
+        put(name + FRAMED_SUFFIX, secure=True, samesite="None")
 
 
 def submit_token(participant: Participant) -> str:
@@ -190,8 +196,8 @@ def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
 
 
 def _room_for_unconfirmed(experiment: Experiment, now: datetime, place_pk: int | None) -> bool:
-    others = Participant.objects.filter(_unconfirmed(now), experiment=experiment).exclude(pk=place_pk)
-    unconfirmed = others.count()
+    others = Participant.objects.filter(_unconfirmed(now), experiment=experiment)
+    unconfirmed = (others.exclude(pk=place_pk) if place_pk else others).count()
     spare = spare_places(experiment)
     if unconfirmed < in_progress(experiment) + spare:
         return True
@@ -270,7 +276,7 @@ def _admits(experiment: Experiment, confirmed: bool | None, now: datetime, place
     if places_held(experiment, now) - (1 if counted else 0) >= (experiment.num_participants or 0):
         # places held on trust may still be given up: wait for them rather than be turned away
         others = Participant.objects.filter(_unconfirmed(now), experiment=experiment)
-        return "wait" if others.exclude(pk=place.pk if place else None).exists() else "full"
+        return "wait" if (others.exclude(pk=place.pk) if place else others).exists() else "full"
     if not confirmed and not _room_for_unconfirmed(experiment, now, place.pk if place else None):
         return "wait"
     return ""
