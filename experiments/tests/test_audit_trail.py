@@ -20,11 +20,13 @@ from django.urls import reverse
 from crowdhr.admin_tools import ObjectButtonsAdmin
 from crowdhr.models import AuditEntry
 from crowdhr.researchers import researchers_group
+from experiments import batches
 from experiments import services as experiment_services
 from experiments.models import Experiment, Participant
 from experiments.otree import OtreeParticipant
 from experiments.services import StudyResults
 from experiments.tests.conftest import make_study
+from experiments.tests.test_batches import make_batch
 from experiments.workflow.models import HostedStudy
 from experiments.workflow.tests.conftest import demo_study
 from hits import services
@@ -171,6 +173,13 @@ class World:
         """The demo hosted-tasks package, unpublished, on the researcher's MTurk account."""
         return demo_study(self.account)
 
+    def published_batch(self) -> Experiment:
+        """A batch of two items, published (as the system)."""
+        self.count += 1
+        batch = make_batch(self.account, f"name,country\nLyon{self.count},France\nRhine,Germany\n")
+        batches.batch_publish(experiment=batch, by=None)
+        return batch
+
     def published_study(self) -> Experiment:
         if not self.study.published_at:
             experiment_services.experiment_publish(experiment=self.study, by=None)
@@ -268,6 +277,10 @@ def scenarios(world: World) -> dict[tuple[str, str], Callable[[Client], object]]
         ),
         (experiment, "exclude_button"): button(
             experiment, "exclude_button", world.published_study, worker_id="AWY", reason="Pilot"
+        ),
+        (experiment, "forced_import"): action(experiment, "forced_import", lambda: [world.published_batch()]),
+        (experiment, "forced_import_button"): button(
+            experiment, "forced_import_button", world.published_batch
         ),
         ("workflow.hostedstudy", "publish"): button("workflow.hostedstudy", "publish", world.hosted_study),
         ("platforms.platformaccount", "set_up_hooks"): button(
