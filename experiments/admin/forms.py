@@ -22,6 +22,7 @@ from crowdhr.admin_tools.fields import DurationInSeconds, preselect_single_choic
 from experiments import services
 from experiments.batches import check_template_fits, experiment_items, read_items
 from experiments.models import Experiment, OtreeSite
+from hits.models import RejectionPolicy
 from hits.services import ServiceError
 from hits.task_types import (
     ConfigError,
@@ -69,7 +70,14 @@ OTREE_FIELDSETS: list[Fieldset] = [
     HIT_SETTINGS,
     (
         "Review and pay",
-        {"fields": ["reject_unfinished", "unfinished_feedback", "pay_bonuses_automatically"]},
+        {
+            "fields": [
+                "reject_unfinished",
+                "unfinished_feedback",
+                "on_rejection",
+                "pay_bonuses_automatically",
+            ]
+        },
     ),
     (
         "Published",
@@ -88,6 +96,7 @@ BATCH_FIELDSETS: list[Fieldset] = [
                 "assignments_required",
                 "agreements_required",
                 "items_per_participant",
+                "on_rejection",
             ]
         },
     ),
@@ -251,6 +260,8 @@ class ExperimentForm(forms.ModelForm):
             self._offer_session_configs()
         if "task_type" in self.fields:
             self._offer_task_types()
+        if "on_rejection" in self.fields:  # left out of a post: the model's default (pay anyway) or as it was
+            self.fields["on_rejection"].required = False
         preselect_single_choices(self)
 
     # --- oTree studies -----------------------------------------------------------------------
@@ -380,6 +391,9 @@ class ExperimentForm(forms.ModelForm):
             self.add_error("items_file", str(error))
         except OSError:
             self.add_error("items_file", "The CSV file cannot be read; upload it again.")
+
+    def clean_on_rejection(self) -> str:
+        return self.cleaned_data.get("on_rejection") or RejectionPolicy.PAY_ANYWAY
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from hits.models import HIT, Assignment, Outsourcer
+from hits.payments import PAID_ANYWAY_NOTE
 from hits.tests.test_admin import answered, make_researcher, offline_hit, publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,7 +79,9 @@ def test_a_researcher_runs_actions_buttons_reviews_and_downloads(page, screensho
     assert page.inner_text(f"#assignment-{aw2.assignment_id} td.decision") == "Rejected"
     screenshot(page, "06-assignments-decided")
     aw2.refresh_from_db()
-    assert aw2.feedback == "The picture shows a cat."
+    # the default policy pays anyway: the worker reads the reason, then that they are paid all the same
+    assert aw2.feedback == f"The picture shows a cat. {PAID_ANYWAY_NOTE}"
+    assert aw2.paid_despite_rejection
 
     # the statistics chart
     run_action(page, "response_time_statistics", [first.pk, second.pk])
