@@ -131,10 +131,13 @@ BROWSERS: dict[tuple[str, int], object] = {}
 
 
 def browser(worker_id: str, tab: int = 0):
-    """A worker's browser (its cookies), the same one each time the worker comes back."""
+    """A worker's browser (its cookies), the same one each time the worker comes back. Asked for at
+    the start of a round, it drops the connections of the last round (the server closed them)."""
     import requests
 
-    return BROWSERS.setdefault((worker_id, tab), requests.Session())
+    session = BROWSERS.setdefault((worker_id, tab), requests.Session())
+    session.close()
+    return session
 
 
 def burst(way, base: str, study_pk: int, submit_to: str, arrivals: list[tuple[str, str, str]]):
