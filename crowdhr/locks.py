@@ -12,6 +12,8 @@ with `release` by the code that took them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import connection
 
 #: one number per kind of claim, so a HIT and a payment with the same id never collide
@@ -34,6 +36,30 @@ def release(namespace: str, pk: int) -> None:
     """Let go of a claim taken with `try_hold`."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [NAMESPACES[namespace], _key(pk)])
+
+
+def hold_all(namespace: str, pks: Sequence[int]) -> bool:
+    """`try_hold` every one of `pks` in one query; True only if all were free (those taken are
+    kept either way: let go of them all with `release_all`)."""
+    if not pks:
+        return True
+    calls = ", ".join(["pg_try_advisory_lock(%s, %s)"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", _arguments(namespace, pks))
+        return all(cursor.fetchone())
+
+
+def release_all(claims: Sequence[tuple[str, int]]) -> None:
+    """Let go of many claims, (namespace, pk) each, in one query."""
+    if not claims:
+        return
+    calls = ", ".join(["pg_advisory_unlock(%s, %s)"] * len(claims))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", [n for ns, pk in claims for n in _arguments(ns, [pk])])
+
+
+def _arguments(namespace: str, pks: Sequence[int]) -> list[int]:
+    return [number for pk in pks for number in (NAMESPACES[namespace], _key(pk))]
 
 
 def _key(pk: int) -> int:

@@ -18,6 +18,7 @@ fails waits RETRY_DELAY (longer each time) so it cannot crash-loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db.models import F, Q
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from crowdhr import locks
 from hits.models import Assignment, FollowUp
-from hits.task_types import TaskType, get_task_type
+from hits.task_types import TaskType, get_task_type, has_follow_ups
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +36,27 @@ RETRY_DELAY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(minutes=30)
 
 
-def enqueue(assignment: Assignment) -> FollowUp:
+def enqueue(assignment: Assignment) -> None:
     """Owe the decided assignment its follow-ups (inside the transaction recording the decision)."""
-    follow_up, _ = FollowUp.objects.get_or_create(
-        key=f"decision:{assignment.assignment_id}", defaults={"assignment": assignment}
-    )
-    return follow_up
+    enqueue_all([assignment])
 
 
-def run_for(assignment: Assignment, *, task: TaskType | None = None) -> int:
-    """Run the assignment's follow-ups now if they are owed and nobody else runs them."""
-    return sum(
-        _run(follow_up, task=task)
-        for follow_up in FollowUp.objects.filter(assignment=assignment, status=FollowUp.Status.PENDING)
+def enqueue_all(assignments: Sequence[Assignment]) -> None:
+    """Owe each decided assignment its follow-ups, in one query; nothing for a task type that has
+    none (`has_follow_ups`)."""
+    owed = [a for a in assignments if has_follow_ups(a.hit.outsourcer.task_type)]
+    FollowUp.objects.bulk_create(
+        [FollowUp(key=f"decision:{a.assignment_id}", assignment=a) for a in owed], ignore_conflicts=True
     )
+
+
+def run_for(assignments: Sequence[Assignment], *, task: TaskType | None = None) -> int:
+    """Run the assignments' follow-ups now if they are owed and nobody else runs them."""
+    owed = [a.pk for a in assignments if has_follow_ups(a.hit.outsourcer.task_type)]
+    if not owed:
+        return 0
+    pending = FollowUp.objects.filter(assignment__in=owed, status=FollowUp.Status.PENDING)
+    return sum(_run(follow_up, task=task) for follow_up in pending.order_by("pk"))
 
 
 def run_pending(*, limit: int = 200) -> int:

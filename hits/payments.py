@@ -20,6 +20,12 @@ answer is success only when a read confirms it; a read that fails temporarily ma
 failure. When the platform shows a decision whose crowdhr ledger row is not done, it is finished
 as crowdhr's decision (`record_platform_decision`), never re-labelled as the platform's.
 
+The review decides a HIT's assignments together (`decide_assignments`), by the same steps in a
+fixed number of queries: step 1 for all of them in one transaction, whose ledger rows are written
+already claimed (step 2, `sending`, their advisory locks taken before commit), then each call, then
+step 4 for every success in one transaction. Anything another process took meanwhile sends the
+batch back to one decision at a time.
+
 Workers are paid only to the WorkerId the platform reported for the assignment.
 
 A hosted assignment (`hits.hosted`: an item answered on crowdhr's own pages) is decided with the
@@ -47,11 +53,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from crowdhr import audit, locks
@@ -91,12 +99,22 @@ def reject_assignment(assignment: Assignment, *, feedback: str, decided_by: str)
     APPROVE (the worker is paid, their approval rate there untouched) while crowdhr records the
     rejection: the Quality Score drops and the streak ends once the approval is done.
     """
-    pay_anyway = assignment.hit.outsourcer.on_rejection == RejectionPolicy.PAY_ANYWAY
-    if pay_anyway:
-        feedback = f"{feedback} {PAID_ANYWAY_NOTE}".strip()
+    pay_anyway = _pays_anyway(assignment)
     return _decide(
-        assignment, approve=False, feedback=feedback, decided_by=decided_by, pay_anyway=pay_anyway
+        assignment,
+        approve=False,
+        feedback=_rejection_feedback(feedback, pay_anyway),
+        decided_by=decided_by,
+        pay_anyway=pay_anyway,
     )
+
+
+def _pays_anyway(assignment: Assignment) -> bool:
+    return assignment.hit.outsourcer.on_rejection == RejectionPolicy.PAY_ANYWAY
+
+
+def _rejection_feedback(feedback: str, pay_anyway: bool) -> str:
+    return f"{feedback} {PAID_ANYWAY_NOTE}".strip() if pay_anyway else feedback
 
 
 #: what a worker rejected under the "pay anyway" policy reads after the reason
@@ -122,6 +140,147 @@ def _decide(
         )
     settle(payment)
     return True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One decision the review took on an undecided assignment, with the feedback the worker reads."""
+
+    assignment: Assignment
+    approve: bool
+    feedback: str = ""
+
+
+class _Contended(Exception):
+    """Another process took part of a batch meanwhile: it is done one decision at a time instead."""
+
+
+def decide_assignments(verdicts: Sequence[Verdict], *, decided_by: str) -> list[Verdict]:
+    """Decide many undecided assignments (a HIT's review) by the same steps as one at a time, in a
+    fixed number of queries whatever their number; returns the verdicts this process claimed.
+
+    One transaction claims every decision (a conditional update on all of them) and writes their
+    ledger rows already claimed for the call (`sending`; on PostgreSQL with their advisory locks
+    taken before commit), BEFORE any platform call; after the calls one transaction records every
+    success (done, decided, scored, follow-ups owed). When another process claimed any of them
+    first (or a ledger row exists: a person decides again after a refusal), the batch is rolled
+    back and each verdict decided on its own (`approve_assignment` / `reject_assignment`).
+    """
+    if not verdicts:
+        return []
+    try:
+        sending = _claim_all(verdicts, decided_by=decided_by)
+    except (_Contended, IntegrityError):
+        return [verdict for verdict in verdicts if _decide_one(verdict, decided_by=decided_by)]
+    try:
+        done: list[Payment] = []
+        for payment in sending:
+            try:
+                _call_platform(payment)
+            except PlatformError as error:
+                _record_failure(payment, error)
+            else:
+                done.append(payment)
+        bonuses = _record_successes(done)
+    finally:
+        if locks.available():
+            locks.release_all([("payment", payment.pk) for payment in sending])
+    for bonus in bonuses:
+        settle(bonus)
+    return list(verdicts)
+
+
+def _decide_one(verdict: Verdict, *, decided_by: str) -> bool:
+    if verdict.approve:
+        return approve_assignment(verdict.assignment, feedback=verdict.feedback, decided_by=decided_by)
+    return reject_assignment(verdict.assignment, feedback=verdict.feedback, decided_by=decided_by)
+
+
+def _claim_all(verdicts: Sequence[Verdict], *, decided_by: str) -> list[Payment]:
+    """Claim every decision and write its ledger row, claimed for its call, in one transaction."""
+    now = timezone.now()
+    pay_anyway = {v.assignment.pk for v in verdicts if not v.approve and _pays_anyway(v.assignment)}
+    feedback = {
+        v.assignment.pk: (v.feedback or "Thank you!")
+        if v.approve
+        else _rejection_feedback(v.feedback, v.assignment.pk in pay_anyway)
+        for v in verdicts
+    }
+
+    def per_assignment(values: dict[int, object]) -> Case:
+        return Case(*(When(pk=pk, then=Value(value)) for pk, value in values.items()))
+
+    with transaction.atomic():
+        claimed = Assignment.objects.filter(pk__in=feedback, decision=Decision.UNDECIDED).update(
+            decision=per_assignment(
+                {v.assignment.pk: Decision.APPROVING if v.approve else Decision.REJECTING for v in verdicts}
+            ),
+            paid_despite_rejection=per_assignment({pk: pk in pay_anyway for pk in feedback}),
+            decided_by=decided_by,
+            feedback=per_assignment(feedback),  # type: ignore[arg-type]
+            decision_time=now,
+            problem="",
+        )
+        if claimed != len(verdicts):
+            raise _Contended
+        for v in verdicts:  # as claimed, for what follows in this process
+            v.assignment.decision = Decision.APPROVING if v.approve else Decision.REJECTING
+            v.assignment.feedback, v.assignment.decided_by = feedback[v.assignment.pk], decided_by
+        rows = Payment.objects.bulk_create(
+            _decision_payment(
+                v.assignment,
+                approved=v.approve or v.assignment.pk in pay_anyway,
+                reason=feedback[v.assignment.pk],
+                triggered_by=decided_by,
+                sending_since=now,
+            )
+            for v in verdicts
+        )
+        if locks.available() and not locks.hold_all("payment", [row.pk for row in rows]):
+            locks.release_all([("payment", row.pk) for row in rows])
+            raise _Contended
+    return rows
+
+
+def _record_successes(done: Sequence[Payment]) -> list[Payment]:
+    """Record the calls that succeeded as `_record_success` does, all in one transaction; the
+    achievement bonus rows they earned (settled by the caller after commit)."""
+    if not done:
+        return []
+    try:
+        with transaction.atomic():
+            Payment.objects.filter(pk__in=[p.pk for p in done], status=Payment.Status.SENDING).update(
+                status=Payment.Status.DONE, done_at=timezone.now(), error=""
+            )
+            approvals = [p.assignment_id for p in done if p.kind == Payment.Kind.APPROVAL]
+            finished = Assignment.objects.filter(
+                pk__in=[p.assignment_id for p in done], decision__in=[Decision.APPROVING, Decision.REJECTING]
+            ).update(
+                decision=Case(
+                    When(decision=Decision.APPROVING, then=Value(Decision.APPROVED)),
+                    default=Value(Decision.REJECTED),
+                ),
+                platform_status=Case(
+                    When(pk__in=approvals, then=Value(Assignment.PlatformStatus.APPROVED)),
+                    default=Value(Assignment.PlatformStatus.REJECTED),
+                ),
+            )
+            if finished != len(done):
+                raise _Contended
+            decided = [(p.assignment, p.assignment.decision == Decision.APPROVING) for p in done]
+            for assignment, approved in decided:
+                assignment.decision = Decision.APPROVED if approved else Decision.REJECTED
+            bonuses = record_all_scores(decided)
+            followups.enqueue_all([p.assignment for p in done])
+    except _Contended:  # another process finished some of them: each on its own, exactly once
+        for payment in done:
+            _record_success(payment)
+        return []
+    for payment in done:
+        logger.info(
+            "payment done", extra={"payment": payment.pk, "kind": payment.kind, "amount": str(payment.amount)}
+        )
+    return bonuses
 
 
 # --- bonuses -----------------------------------------------------------------------------------
@@ -164,10 +323,31 @@ def bonus_row(
 
 def _decision_row(assignment: Assignment, *, approved: bool, reason: str, triggered_by: str) -> Payment:
     """The ledger row of an approval (the reward and MTurk's fee) or a rejection (no money)."""
+    row = _decision_payment(assignment, approved=approved, reason=reason, triggered_by=triggered_by)
+    return _ledger_row(
+        assignment=assignment,
+        kind=row.kind,
+        key=row.key,
+        amount=row.amount,
+        fee=row.fee,
+        reason=reason,
+        triggered_by=triggered_by,
+    )
+
+
+def _decision_payment(
+    assignment: Assignment,
+    *,
+    approved: bool,
+    reason: str,
+    triggered_by: str,
+    sending_since: datetime | None = None,
+) -> Payment:
+    """The unsaved ledger row of a decision (claimed for its call when `sending_since` is given),
+    with its account, worker and assignment at hand for the call."""
     kind = Payment.Kind.APPROVAL if approved else Payment.Kind.REJECTION
     hit = assignment.hit
     paid = approved and not is_hosted(hit)  # a hosted assignment moves no money
-    reward = hit.reward if paid else Decimal("0.00")
     fee = (
         fees_for(hit.outsourcer.account).assignment_fee(
             hit.reward, hit.max_assignments or hit.assignments_required
@@ -175,14 +355,24 @@ def _decision_row(assignment: Assignment, *, approved: bool, reason: str, trigge
         if paid
         else Decimal("0.00")
     )
-    return _ledger_row(
+    key = f"{kind}:{assignment.assignment_id}"
+    return Payment(
+        account=hit.outsourcer.account,
+        experiment_id=hit.outsourcer.experiment_id,
+        worker=assignment.worker,
         assignment=assignment,
         kind=kind,
-        key=f"{kind}:{assignment.assignment_id}",
-        amount=reward,
+        key=key,
+        token=token_for(key),
+        amount=hit.reward if paid else Decimal("0.00"),
         fee=fee,
         reason=reason,
         triggered_by=triggered_by,
+        **(
+            {"status": Payment.Status.SENDING, "claimed_at": sending_since, "attempts": 1}
+            if sending_since
+            else {}
+        ),
     )
 
 
@@ -527,19 +717,34 @@ def record_scores(assignment: Assignment, *, approved: bool) -> list[Payment]:
     Runs inside the transaction that marks the assignment decided; the caller settles the
     returned bonus rows after commit (`settle_pending` does if the caller dies first).
     """
-    hit = assignment.hit
-    if not scores_decisions(hit.outsourcer.task_type):
-        return []  # its parts were scored (a hosted batch's submission: its items)
-    reached = scoring.record_outcome(
-        scoring.Outcome(
-            account=hit.outsourcer.account,
-            worker=assignment.worker,
-            approved=approved,
-            early_bird=scoring.is_early_bird(assignment.submit_time, hit.create_date),
-            reference=f"assignment {assignment.assignment_id}",
+    return record_all_scores([(assignment, approved)])
+
+
+def record_all_scores(decisions: Sequence[tuple[Assignment, bool]]) -> list[Payment]:
+    """`record_scores` for many decided assignments (approved or not), in a fixed number of queries."""
+    scored = [(a, approved) for a, approved in decisions if scores_decisions(a.hit.outsourcer.task_type)]
+    # a hosted batch's submission is not scored: its items were
+    reached = (
+        scoring.record_outcomes(
+            [
+                scoring.Outcome(
+                    account=assignment.hit.outsourcer.account,
+                    worker=assignment.worker,
+                    approved=approved,
+                    early_bird=scoring.is_early_bird(assignment.submit_time, assignment.hit.create_date),
+                    reference=f"assignment {assignment.assignment_id}",
+                )
+                for assignment, approved in scored
+            ]
         )
+        if scored
+        else []
     )
-    return [_achievement_bonus_row(assignment, achievement) for achievement in reached]
+    return [
+        _achievement_bonus_row(assignment, achievement)
+        for (assignment, _), achievements in zip(scored, reached, strict=True)
+        for achievement in achievements
+    ]
 
 
 def _achievement_bonus_row(assignment: Assignment, achievement: Achievement) -> Payment:

@@ -80,6 +80,18 @@ def scores_decisions(key: str) -> bool:
     return cls is None or cls.scores_decisions
 
 
+def has_follow_ups(key: str) -> bool:
+    """Whether deciding work of the task type `key` owes follow-ups (`hits.followups`): its class
+    does something after a decision (unknown: yes, so nothing owed is ever skipped)."""
+    cls = _registry.get(key)
+    hooks = (
+        "perform_additional_approval_tasks",
+        "perform_additional_rejection_tasks",
+        "perform_additional_tasks",
+    )
+    return cls is None or any(getattr(cls, hook) is not getattr(TaskType, hook) for hook in hooks)
+
+
 class ConfigError(ValueError):
     """A researcher's settings cannot work; `setting` names the config key at fault, if one is."""
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crowdhr import audit
@@ -86,9 +86,41 @@ def record_outcome(outcome: Outcome) -> list[Achievement]:
     new Achievement is owed a bonus, which the caller (the payment ledger) writes in the same
     transaction.
     """
-    scores = _locked_scores(outcome.account, outcome.worker)
-    verb = "approved" if outcome.approved else "rejected"
-    reason = f"{verb} {outcome.reference}"
+    return record_outcomes([outcome])[0]
+
+
+def record_outcomes(outcomes: Sequence[Outcome]) -> list[list[Achievement]]:
+    """`record_outcome` for many decisions at once (a HIT's review), in a fixed number of queries
+    whatever their number: the achievements newly reached, per outcome."""
+    scores = _locked_scores_of({(o.account, o.worker) for o in outcomes})
+    history: list[QualificationChange] = []
+    changed: dict[int, WorkerQualification] = {}
+    for outcome in outcomes:
+        rows = scores[(outcome.account.pk, outcome.worker.pk)]
+        verb = "approved" if outcome.approved else "rejected"
+        for name, value in _new_values(rows, outcome).items():
+            row = rows[name]
+            if row.value == value:
+                continue
+            history.append(
+                QualificationChange(
+                    qualification=row,
+                    old_value=row.value,
+                    new_value=value,
+                    reason=f"{verb} {outcome.reference}"[:255],
+                    reference=outcome.reference[:100],
+                )
+            )
+            row.value, row.updated = value, timezone.now()
+            changed[row.pk] = row
+    if changed:
+        QualificationChange.objects.bulk_create(history)
+        WorkerQualification.objects.bulk_update(list(changed.values()), ["value", "updated"])
+    return [award_achievements(o.account, o.worker, scores[(o.account.pk, o.worker.pk)]) for o in outcomes]
+
+
+def _new_values(scores: dict[str, WorkerQualification], outcome: Outcome) -> dict[str, int]:
+    """The scores one decision changes, from their current values."""
     new_values: dict[str, int] = {
         Qualification.TOTAL_HITS: scores[Qualification.TOTAL_HITS].value + 1,
         Qualification.QUALITY_SCORE: scores[Qualification.QUALITY_SCORE].value
@@ -101,31 +133,7 @@ def record_outcome(outcome: Outcome) -> list[Achievement]:
         new_values[Qualification.HITS_APPROVED] = scores[Qualification.HITS_APPROVED].value + 1
         if outcome.early_bird:
             new_values[Qualification.EARLY_BIRD] = scores[Qualification.EARLY_BIRD].value + 1
-    _set_many(scores, new_values, reason, outcome.reference)
-    return award_achievements(outcome.account, outcome.worker, scores)
-
-
-def _set_many(
-    scores: dict[str, WorkerQualification], new_values: dict[str, int], reason: str, reference: str
-) -> None:
-    """Change several scores, with their history, in two queries."""
-    changed = [scores[name] for name, value in new_values.items() if scores[name].value != value]
-    if not changed:
-        return
-    QualificationChange.objects.bulk_create(
-        QualificationChange(
-            qualification=row,
-            old_value=row.value,
-            new_value=new_values[row.qualification],
-            reason=reason[:255],
-            reference=reference[:100],
-        )
-        for row in changed
-    )
-    now = timezone.now()
-    for row in changed:
-        row.value, row.updated = new_values[row.qualification], now
-    WorkerQualification.objects.bulk_update(changed, ["value", "updated"])
+    return new_values
 
 
 def is_early_bird(submitted: datetime | None, posted: datetime) -> bool:
@@ -145,6 +153,30 @@ def _locked_scores(account: PlatformAccount, worker: Worker) -> dict[str, Worker
     if missing:
         WorkerQualification.objects.bulk_create(missing, ignore_conflicts=True)
         scores = {row.qualification: row for row in rows.all()}
+    return scores
+
+
+def _locked_scores_of(
+    pairs: set[tuple[PlatformAccount, Worker]],
+) -> dict[tuple[int, int], dict[str, WorkerQualification]]:
+    """`_locked_scores` of many workers, in two queries: the missing rows made, then every row
+    locked in one order (by id), so reviewers locking overlapping workers cannot deadlock."""
+    WorkerQualification.objects.bulk_create(
+        [
+            WorkerQualification(account=account, worker=worker, qualification=name, value=info.start)
+            for account, worker in sorted(pairs, key=lambda pair: (pair[0].pk, pair[1].pk))
+            for name, info in QUALIFICATIONS.items()
+        ],
+        ignore_conflicts=True,
+    )
+    wanted = Q()
+    for account, worker in pairs:
+        wanted |= Q(account=account, worker=worker)
+    scores: dict[tuple[int, int], dict[str, WorkerQualification]] = {
+        (account.pk, worker.pk): {} for account, worker in pairs
+    }
+    for row in WorkerQualification.objects.select_for_update().filter(wanted).order_by("pk"):
+        scores[(row.account_id, row.worker_id)][row.qualification] = row
     return scores
 
 

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from queue import Empty, SimpleQueue
 
 from django import db
 from django.conf import settings
@@ -25,10 +26,10 @@ from django.utils import timezone
 from crowdhr import locks
 from hits import followups, payments
 from hits.models import HIT
-from hits.review.decide import retire_if_finished, review_outsourcer
-from hits.review.news import Look, hits_to_look_at, record_seen
+from hits.review.decide import retirement, review_outsourcer
+from hits.review.news import Look, hits_to_look_at, seen_counts
 from hits.review.report import CycleReport
-from hits.review.sync import fetch_assignments
+from hits.review.sync import fetch_assignments, with_last_reopen
 from hits.services import hits_finish_creating
 from platforms import PlatformError
 from workers import scoring
@@ -73,11 +74,13 @@ def review_shard(looks: Sequence[Look]) -> CycleReport:
     then sync the Quality Scores its decisions changed: the score that gates work."""
     threads = max(1, min(settings.REVIEW_THREADS, len(looks)))
     if threads == 1:
-        reports = [_review_safely(look) for look in looks]
+        report = CycleReport.combined([_review_safely(look) for look in looks])
     else:
+        waiting: SimpleQueue[Look] = SimpleQueue()
+        for look in looks:
+            waiting.put(look)
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="review") as pool:
-            reports = list(pool.map(_review_in_thread, looks))
-    report = CycleReport.combined(reports)
+            report = CycleReport.combined(list(pool.map(_reviewer, [waiting] * threads)))
     if report.approved or report.rejected:
         scoring.sync_qualifications(qualifications=scoring.GATING)
     return report
@@ -93,9 +96,16 @@ def _review_safely(look: Look) -> CycleReport:
     return report
 
 
-def _review_in_thread(look: Look) -> CycleReport:
+def _reviewer(waiting: SimpleQueue[Look]) -> CycleReport:
+    """One thread of a shard: reviews HITs until none wait, on one connection of its own (opening
+    one per HIT would cost more than most HITs' review)."""
+    reports = []
     try:
-        return _review_safely(look)
+        while True:
+            try:
+                reports.append(_review_safely(waiting.get_nowait()))
+            except Empty:
+                return CycleReport.combined(reports)
     finally:
         db.connections.close_all()
 
@@ -109,12 +119,15 @@ def handle_hit(
     `counts`: what the cheap check saw (`hits.review.news`), recorded once the listing is stored.
     """
     report = report or CycleReport()
-    hit = HIT.objects.select_related("outsourcer__account", "outsourcer__owner").get(pk=hit_pk)
+    hit = with_last_reopen(HIT.objects.select_related("outsourcer__account", "outsourcer__owner")).get(
+        pk=hit_pk
+    )
     if not _lease(hit_pk):
         # Submitted work is stored at once even so: storing is safe to repeat, deciding is leased.
         if listing:
             report.stored += fetch_assignments(hit)
         return False
+    reviewed: dict[str, object] = {}
     try:
         if listing:
             report.stored += fetch_assignments(hit)
@@ -122,10 +135,11 @@ def handle_hit(
         decided_before = report.approved + report.rejected
         review_outsourcer(hit.outsourcer, report)
         if counts:
-            record_seen(hit, counts, decided=report.approved + report.rejected - decided_before)
-        retire_if_finished(hit)
+            decided = report.approved + report.rejected - decided_before
+            reviewed["platform_counts"] = seen_counts(hit, counts, decided=decided)
+        reviewed["active"] = retirement(hit)
     finally:
-        _release(hit_pk)
+        _release(hit_pk, **reviewed)
     return True
 
 
@@ -144,7 +158,8 @@ def _lease(hit_pk: int) -> bool:
     return bool(HIT.objects.filter(free, pk=hit_pk).update(review_lease_until=now + HIT_LEASE))
 
 
-def _release(hit_pk: int) -> None:
-    HIT.objects.filter(pk=hit_pk).update(review_lease_until=None)
+def _release(hit_pk: int, **reviewed: object) -> None:
+    """Let go of the lease, recording what the review concluded in the same UPDATE."""
+    HIT.objects.filter(pk=hit_pk).update(review_lease_until=None, **reviewed)
     if locks.available():
         locks.release("hit", hit_pk)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from hits import followups, payments
@@ -30,8 +30,7 @@ Decision = Assignment.Decision
 
 
 def review_outsourcer(outsourcer: Outsourcer, report: CycleReport) -> None:
-    """Decide what can be decided for one Outsourcer, across all its HITs."""
-    outsourcer.refresh_from_db()
+    """Decide what can be decided for one Outsourcer (as just loaded), across all its HITs."""
     if outsourcer.needs_review:
         return
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
@@ -58,6 +57,8 @@ def _review_by_consensus(
     new = [d for d in dicts if d["assignment"].after_last_reopen]
     old = [d for d in dicts if not d["assignment"].after_last_reopen]
     hit = _current_hit(outsourcer)
+    if hit is None:
+        return  # no live HIT to judge by (every one failed or was deleted)
     required = hit.agreements_required
     if len(new) < required:
         if new and timezone.now() - hit.create_date > STALE_AFTER:
@@ -83,10 +84,13 @@ def _review_by_consensus(
     task.process_answer(answer)
     if not _save_agreed_answer(outsourcer, task, answer, agreement.num_agreements):
         return
-    for assignment_dict in agreement.accepted:
-        _approve(task, assignment_dict, answer, "consensus", report)
-    for assignment_dict in agreement.rejected:
-        _reject(task, assignment_dict, answer, "consensus", report)
+    _decide(
+        task,
+        [_verdict(task, d, answer, approve=True) for d in agreement.accepted]
+        + [_verdict(task, d, answer, approve=False) for d in agreement.rejected],
+        "consensus",
+        report,
+    )
 
 
 def _judge_late_answers(
@@ -96,22 +100,21 @@ def _judge_late_answers(
     if not isinstance(outsourcer.answer, dict):
         return  # deleted without an answer: a person decides (or the platform auto-approves)
     answer = dict(outsourcer.answer)
-    for assignment_dict in dicts:
-        if task.assignments_agree(answer, assignment_dict):
-            _approve(task, assignment_dict, answer, "consensus (after the answer was found)", report)
-        else:
-            _reject(task, assignment_dict, answer, "consensus (after the answer was found)", report)
+    verdicts = [_verdict(task, d, answer, approve=task.assignments_agree(answer, d)) for d in dicts]
+    _decide(task, verdicts, "consensus (after the answer was found)", report)
 
 
 def _judge_completions(
     outsourcer: Outsourcer, task: TaskType, dicts: list[AssignmentDict], report: CycleReport
 ) -> None:
+    verdicts = []
     for assignment_dict in dicts:
         judgement = task.judge(assignment_dict)
-        if judgement.verdict == "approve":
-            _approve(task, assignment_dict, None, "completion", report, feedback=judgement.feedback)
-        elif judgement.verdict == "reject":
-            _reject(task, assignment_dict, None, "completion", report, feedback=judgement.feedback)
+        if judgement.verdict in {"approve", "reject"}:
+            approve = judgement.verdict == "approve"
+            verdicts.append(
+                _verdict(task, assignment_dict, None, approve=approve, feedback=judgement.feedback)
+            )
         elif judgement.verdict == "wait":
             continue  # not decidable yet (e.g. a hosted submission whose items are still judged)
         else:
@@ -119,38 +122,47 @@ def _judge_completions(
                 pk=assignment_dict["assignment"].pk, decision=Decision.UNDECIDED
             ).update(problem=judgement.problem or "Needs a person's decision.")
             report.flagged += 1
+    _decide(task, verdicts, "completion", report)
 
 
-def _approve(task, assignment_dict, answer, by, report, feedback: str = "") -> None:
-    feedback = feedback or task.create_feedback_message(assignment_dict, answer=answer, reject=False)
-    if payments.approve_assignment(assignment_dict["assignment"], feedback=feedback, decided_by=by):
-        report.approved += 1
-        followups.run_for(assignment_dict["assignment"], task=task)
+def _verdict(
+    task: TaskType,
+    assignment_dict: AssignmentDict,
+    answer: AssignmentDict | None,
+    *,
+    approve: bool,
+    feedback: str = "",
+) -> payments.Verdict:
+    feedback = feedback or task.create_feedback_message(assignment_dict, answer=answer, reject=not approve)
+    return payments.Verdict(assignment_dict["assignment"], approve=approve, feedback=feedback)
 
 
-def _reject(task, assignment_dict, answer, by, report, feedback: str = "") -> None:
-    feedback = feedback or task.create_feedback_message(assignment_dict, answer=answer, reject=True)
-    if payments.reject_assignment(assignment_dict["assignment"], feedback=feedback, decided_by=by):
-        report.rejected += 1
-        followups.run_for(assignment_dict["assignment"], task=task)
+def _decide(task: TaskType, verdicts: list[payments.Verdict], by: str, report: CycleReport) -> None:
+    """Decide them all at once (`payments.decide_assignments`), then run their follow-ups."""
+    decided = payments.decide_assignments(verdicts, decided_by=by)
+    report.approved += sum(verdict.approve for verdict in decided)
+    report.rejected += sum(not verdict.approve for verdict in decided)
+    if decided:
+        followups.run_for([verdict.assignment for verdict in decided], task=task)
 
 
 def _save_agreed_answer(
     outsourcer: Outsourcer, task: TaskType, answer: AssignmentDict, agreements: int
 ) -> bool:
     """Claim the Outsourcer's answer: only the review worker that saves it goes on to decide."""
-    with transaction.atomic():
-        saved = Outsourcer.objects.filter(pk=outsourcer.pk, active=True, needs_review=False).update(
-            answer=task.answer_of(answer),
-            answer_source=f"consensus of {agreements}",
-            agreements=agreements,
-            active=False,
-            last_updated=timezone.now(),
-        )
+    saved = Outsourcer.objects.filter(pk=outsourcer.pk, active=True, needs_review=False).update(
+        answer=task.answer_of(answer),
+        answer_source=f"consensus of {agreements}",
+        agreements=agreements,
+        active=False,
+        last_updated=timezone.now(),
+    )
+    if saved:
+        outsourcer.active = False
     return bool(saved)
 
 
-def _current_hit(outsourcer: Outsourcer) -> HIT:
+def _current_hit(outsourcer: Outsourcer) -> HIT | None:
     return outsourcer.hits.filter(status=HIT.Status.LIVE).order_by("-batch_number").first()
 
 
@@ -166,28 +178,30 @@ def _flag(outsourcer: Outsourcer, problem: str, report: CycleReport) -> None:
     report.flagged += outsourcer_flag(outsourcer=outsourcer, problem=problem, by=None)
 
 
-def retire_if_finished(hit: HIT) -> None:
-    """A HIT with nothing more to come and every assignment decided needs no more review.
+def retirement(hit: HIT) -> Case | F:
+    """The HIT's `active` once reviewed (for an UPDATE, so retiring costs no query of its own): no
+    longer active when nothing more comes and every assignment is decided. `hit` as the review just
+    saw it (its Outsourcer and expiry); the assignments seen as stored in the database.
 
     Nothing more comes when every assignment asked for is in, or when the HIT expired and the
     time a worker has for an assignment accepted just before has passed too. A consensus HIT
     whose Outsourcer still waits for an answer stays: a reopen adds to it.
     """
-    hit.refresh_from_db()
-    outsourcer = Outsourcer.objects.get(pk=hit.outsourcer_id)
+    outsourcer = hit.outsourcer
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
     if outsourcer.active and task.decides_by == "consensus":
-        return
+        return F("active")
     last_accept = hit.expiration  # set to the moment of expiry when a HIT is expired early
     stopped = (
         last_accept is not None and last_accept + timedelta(seconds=hit.duration_seconds) <= timezone.now()
     )
-    everyone_in = hit.assignments_seen >= hit.max_assignments or stopped
-    in_flight = Assignment.objects.filter(hit=hit).exclude(
+    in_flight = Assignment.objects.filter(hit=OuterRef("pk")).exclude(
         decision__in=[Decision.APPROVED, Decision.REJECTED]
     )
-    if everyone_in and not in_flight.exists():
-        HIT.objects.filter(pk=hit.pk).update(active=False)
+    stays = Q(Exists(in_flight))
+    if not stopped:
+        stays |= Q(assignments_seen__lt=F("max_assignments"))
+    return Case(When(stays, then=F("active")), default=Value(False))
 
 
 def describe_groups(task: TaskType, groups: Sequence[Group[AssignmentDict]]) -> str:

@@ -62,12 +62,12 @@ def after_decisions(counts: str, decided: int, *, pending_includes_submitted: bo
     return f"{status} {available} {left} {int(completed) + decided}"
 
 
-def record_seen(hit: HIT, counts: str, *, decided: int) -> None:
-    """Record what the cheap check saw once the listing is stored, moved by the decisions crowdhr
-    took on the HIT since (`decided`), so those are not news next cycle."""
+def seen_counts(hit: HIT, counts: str, *, decided: int) -> str:
+    """What to record of the cheap check once the listing is stored (`HIT.platform_counts`): its
+    counts moved by the decisions crowdhr took on the HIT since (`decided`), so those are not news
+    next cycle."""
     kind = platform_type(hit.outsourcer.account.platform).client_class
-    seen = after_decisions(counts, decided, pending_includes_submitted=kind.pending_includes_submitted)
-    HIT.objects.filter(pk=hit.pk).update(platform_counts=seen)
+    return after_decisions(counts, decided, pending_includes_submitted=kind.pending_includes_submitted)
 
 
 def hits_to_look_at(*, full: bool = False) -> list[Look]:

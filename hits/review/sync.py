@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hits import payments
 from hits.hosted import count_assignments, is_hosted
-from hits.models import HIT, Assignment, Outsourcer
+from hits.models import HIT, Assignment
 from platforms import PlatformAssignment, platform_for
 from workers.models import Worker
 
@@ -31,7 +33,8 @@ def fetch_assignments(hit: HIT) -> int:
 
 
 def store_assignments(hit: HIT, listed: Sequence[PlatformAssignment]) -> int:
-    """Store every reported assignment before anything is decided; returns how many were new."""
+    """Store every reported assignment before anything is decided; returns how many were new.
+    The HIT's counts are updated in the database (read them from there)."""
     if not listed:
         return 0
     known = dict(
@@ -41,17 +44,23 @@ def store_assignments(hit: HIT, listed: Sequence[PlatformAssignment]) -> int:
     )
     fresh = [a for a in listed if a.assignment_id not in known]
     if fresh:
-        _create_assignments(hit, fresh)
+        with transaction.atomic():  # one transaction for the workers and the assignments
+            _create_assignments(hit, fresh)
     changed = [a for a in listed if a.assignment_id in known and known[a.assignment_id] != a.status]
     for reported in changed:
         _record_platform_status(reported)
-    seen = Assignment.objects.filter(hit=hit).count()
-    new = Assignment.objects.filter(hit=hit, after_last_reopen=True).count()
     HIT.objects.filter(pk=hit.pk).update(
-        assignments_seen=seen, num_new_assignments=new, **({"last_updated": timezone.now()} if fresh else {})
+        assignments_seen=_stored(),
+        num_new_assignments=_stored(after_last_reopen=True),
+        **({"last_updated": timezone.now()} if fresh else {}),
     )
-    hit.assignments_seen, hit.num_new_assignments = seen, new
     return len(fresh)
+
+
+def _stored(**narrowed: object) -> Coalesce:
+    """How many assignments of the HIT being updated are stored (counted inside the UPDATE)."""
+    rows = Assignment.objects.filter(hit=OuterRef("pk"), **narrowed).order_by().values("hit")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
 
 
 def _create_assignments(hit: HIT, fresh: Sequence[PlatformAssignment]) -> None:
@@ -64,7 +73,7 @@ def _create_assignments(hit: HIT, fresh: Sequence[PlatformAssignment]) -> None:
             "worker_id", "pk"
         )
     )
-    reopened = _last_reopen_time(hit.outsourcer)
+    reopened = _last_reopen_time(hit)
     rows = [
         Assignment(
             hit=hit,
@@ -95,8 +104,19 @@ def _create_assignments(hit: HIT, fresh: Sequence[PlatformAssignment]) -> None:
             _record_platform_status(a)
 
 
-def _last_reopen_time(outsourcer: Outsourcer) -> datetime | None:
-    return outsourcer.hits.aggregate(last=Max("last_reopen_time"))["last"]
+def with_last_reopen(hits: QuerySet[HIT]) -> QuerySet[HIT]:
+    """HITs with their Outsourcer's last reopen time (`last_reopen`), read with them: storing their
+    assignments then needs no query for it."""
+    reopens = HIT.objects.filter(outsourcer=OuterRef("outsourcer"), last_reopen_time__isnull=False)
+    return hits.annotate(
+        last_reopen=Subquery(reopens.order_by("-last_reopen_time").values("last_reopen_time")[:1])
+    )
+
+
+def _last_reopen_time(hit: HIT) -> datetime | None:
+    if hasattr(hit, "last_reopen"):
+        return hit.last_reopen
+    return hit.outsourcer.hits.aggregate(last=Max("last_reopen_time"))["last"]
 
 
 def _record_platform_status(reported: PlatformAssignment) -> None:

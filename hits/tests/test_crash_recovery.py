@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crowdhr import locks
-from hits import payments
+from hits import followups, payments
 from hits.models import HIT, Assignment, FollowUp, Payment
 from hits.review import cycle
 from hits.review.cycle import review_active_hits
@@ -54,8 +54,22 @@ def in_another_process(claim) -> None:
     thread.join(timeout=60)
 
 
-def test_a_lost_approval_confirmed_by_a_failing_read_stays_crowdhrs_approval(account, crowd, faults):
+def owes_follow_ups(monkeypatch, ran: list[str] | None = None) -> None:
+    """Categorical work owes a follow-up after each decision (recorded in `ran`); without one, a
+    decision owes none and no FollowUp row is written."""
+    monkeypatch.setattr(
+        "hits.task_types.Categorical.perform_additional_approval_tasks",
+        lambda task, assignment_dict: (ran if ran is not None else []).append(
+            assignment_dict["assignment_id"]
+        ),
+    )
+
+
+def test_a_lost_approval_confirmed_by_a_failing_read_stays_crowdhrs_approval(
+    account, crowd, faults, monkeypatch
+):
     hit = two_agreeing_answers(crowd, account)
+    owes_follow_ups(monkeypatch)
     # The first approval is performed and its answer lost; the retry hears "already approved", and
     # the GetAssignment that should confirm it fails, through every retry botocore makes.
     faults.fail_next("ApproveAssignment", "lose_answer")
@@ -114,17 +128,14 @@ def test_a_follow_up_left_by_a_killed_reviewer_is_run_by_the_next_cycle_once(acc
     def killed(*args, **kwargs):
         raise Killed
 
+    owes_follow_ups(monkeypatch, ran)
     monkeypatch.setattr("hits.review.decide.followups.run_for", killed)
     with pytest.raises(Killed):
         review_active_hits()
-    monkeypatch.undo()
-    (owed,) = FollowUp.objects.all()  # the first approval's follow-up, written with its success
-    assert owed.status == "pending"
+    monkeypatch.setattr("hits.review.decide.followups.run_for", followups.run_for)
+    owed = FollowUp.objects.all()  # the approvals' follow-ups, written with their success
+    assert [follow_up.status for follow_up in owed] == ["pending", "pending"] and ran == []
 
-    monkeypatch.setattr(
-        "hits.task_types.Categorical.perform_additional_approval_tasks",
-        lambda task, assignment_dict: ran.append(assignment_dict["assignment_id"]),
-    )
     review_active_hits()
     review_active_hits()
 
