@@ -159,7 +159,7 @@ class Experiment(models.Model):
         return f"experiment:{self.pk}"
 
 
-class ParticipantQuerySet(OwnedQuerySet):
+class ParticipantQuerySet(OwnedQuerySet["Participant"]):
     owner_path = "experiment__owner"
 
 

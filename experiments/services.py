@@ -156,8 +156,10 @@ def bonus_estimate(experiment: Experiment) -> Decimal:
     return Decimal(mean or 0).quantize(Decimal("0.01"))
 
 
-def experiment_publish(*, experiment: Experiment, by: User | None) -> Outsourcer:
+def experiment_publish(*, experiment: Experiment, by: User | None) -> Outsourcer | list[Outsourcer]:
     """Publish a study: create its oTree session, then post its HITs in micro-batches of at most 9.
+
+    Returns the study's Outsourcer; a batch returns one Outsourcer per item.
 
     Safe to repeat after a crash: a session already created is reused and HIT creation tokens
     derive from the study's Outsourcer and batch number. A study already published is refused.
@@ -224,7 +226,7 @@ def _check_publishable(experiment: Experiment) -> None:
     ]
     if missing:
         raise ServiceError(f"{experiment} cannot be published without {', '.join(missing)}.")
-    if experiment.assignments_wanted > experiment.num_participants:
+    if experiment.assignments_wanted > (experiment.num_participants or 0):
         raise ServiceError(
             f"{experiment} would post {experiment.assignments_wanted} assignments for an oTree session "
             f"of {experiment.num_participants} participants."
@@ -239,6 +241,13 @@ def _claim_publishing(experiment: Experiment) -> None:
         raise ServiceError(f"{experiment} is being published right now.")
 
 
+def _site(experiment: Experiment) -> OtreeSite:
+    """The study's oTree site; a study without one cannot reach oTree."""
+    if experiment.otree_site is None:
+        raise OtreeUnavailable(f"{experiment} has no oTree site.")
+    return experiment.otree_site
+
+
 def _create_otree_session(experiment: Experiment) -> None:
     """Create the study's oTree session once; its code and session-wide link are kept."""
     experiment.refresh_from_db()
@@ -246,11 +255,17 @@ def _create_otree_session(experiment: Experiment) -> None:
         return
     fields = {**(experiment.session_config_fields or {}), "crowdhr_done_url": done_url(experiment)}
     try:
-        session = experiment.otree_site.client().create_session(
-            experiment.session_config_name, experiment.num_participants, modified_session_config_fields=fields
+        session = (
+            _site(experiment)
+            .client()
+            .create_session(
+                experiment.session_config_name,
+                experiment.num_participants,
+                modified_session_config_fields=fields,
+            )
         )
     except OtreeError as error:
-        raise OtreeUnavailable(_otree_problem(experiment.otree_site.url, error)) from error
+        raise OtreeUnavailable(_otree_problem(_site(experiment).url, error)) from error
     Experiment.objects.filter(pk=experiment.pk).update(
         otree_session_code=session.code,
         otree_session_wide_url=session.session_wide_url,
@@ -371,8 +386,18 @@ class WrongHit(ServiceError):
     """The HIT is not one of the study's."""
 
 
+STUDY_HIT_CACHE_SECONDS = 3600
+
+
 def study_has_hit(experiment: Experiment, hit_id: str) -> bool:
-    return HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id).exists()
+    """Whether `hit_id` is one of the study's HITs; a yes is cached (a HIT never changes study)."""
+    key = f"crowdhr-study-hit:{experiment.pk}:{hit_id}"
+    if cache.get(key):
+        return True
+    found = HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id).exists()
+    if found:
+        cache.set(key, True, STUDY_HIT_CACHE_SECONDS)
+    return found
 
 
 def visit_record(*, participant: Participant, assignment_id: str, user_agent: str, at: datetime) -> Visit:
@@ -439,9 +464,9 @@ def participant_confirm_finished(*, participant: Participant) -> bool:
     """Ask oTree whether the worker finished; record the completion time when they did."""
     experiment = participant.experiment
     try:
-        found = experiment.otree_site.client().participant(experiment.otree_session_code, participant.label)
+        found = _site(experiment).client().participant(experiment.otree_session_code, participant.label)
     except OtreeError as error:
-        raise OtreeUnavailable(_otree_problem(experiment.otree_site.url, error)) from error
+        raise OtreeUnavailable(_otree_problem(_site(experiment).url, error)) from error
     if found is None or not found.finished:
         return False
     Participant.objects.filter(pk=participant.pk, completed_at__isnull=True).update(
@@ -481,9 +506,9 @@ class StudyResults:
 def study_results(*, experiment: Experiment) -> StudyResults:
     """One REST call: every participant of the study's session."""
     try:
-        session = experiment.otree_site.client().get_session(experiment.otree_session_code)
+        session = _site(experiment).client().get_session(experiment.otree_session_code)
     except OtreeError as error:
-        raise OtreeUnavailable(_otree_problem(experiment.otree_site.url, error)) from error
+        raise OtreeUnavailable(_otree_problem(_site(experiment).url, error)) from error
     participants = [OtreeParticipant.from_api(item) for item in session.get("participants", [])]
     return StudyResults(
         participants={p.label: p for p in participants if p.label},

@@ -9,7 +9,6 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import TypedDict
 
 from django.conf import settings
@@ -250,7 +249,7 @@ def hit_worker_site_url(hit: HIT) -> str:
         platform = platform_for(hit.outsourcer.account)
     except ImproperlyConfigured:
         return ""
-    return platform.worker_site_url(SimpleNamespace(hit_id=hit.hit_id, hit_type_id=hit.hit_type_id))
+    return platform.worker_site_url(hit)
 
 
 def held_by_open_hits(hits: QuerySet[HIT]) -> Decimal:

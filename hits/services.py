@@ -143,6 +143,7 @@ def hits_create(
     hits = [
         HIT.objects.create(
             outsourcer=outsourcer,
+            owner_id=outsourcer.owner_id,
             environment=outsourcer.account.environment,
             creation_token=f"crowdhr-hit-{outsourcer.pk}-{number}",
             batch_number=number,
@@ -522,6 +523,7 @@ def response_time_statistics(hits: Iterable[HIT] | QuerySet[HIT]) -> ResponseTim
     seconds = tuple(
         (submit - accept).total_seconds()
         for accept, submit in times.values_list("accept_time", "submit_time")
+        if accept is not None and submit is not None
     )
     if not seconds:
         return ResponseTimes(0, None, None, None, None, ())

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, NoReturn
+from typing import ClassVar, NoReturn, Protocol
 
 
 class PlatformError(Exception):
@@ -165,6 +165,16 @@ class WorkSpec:
     estimated_seconds: int | None = None
 
 
+class PostedWork(Protocol):
+    """Anything that names a piece of posted work: a `PlatformHit`, or crowdhr's own HIT row."""
+
+    @property
+    def hit_id(self) -> str: ...
+
+    @property
+    def hit_type_id(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class PlatformHit:
     """A HIT as the platform reports it."""
@@ -300,7 +310,7 @@ class Platform(abc.ABC):
         (MTurk: the worker's page posts to the platform's submit URL instead) answers ""."""
         return ""
 
-    def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
+    def worker_site_url(self, hit: PostedWork | None, hit_type_id: str = "") -> str:
         """Where a worker (or the researcher) sees this HIT (or, without one, this kind of HIT)
         on the platform's worker site; "" when the platform has no such page."""
         return ""

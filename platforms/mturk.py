@@ -33,6 +33,7 @@ from .base import (
     PlatformAssignment,
     PlatformError,
     PlatformHit,
+    PostedWork,
     QualificationRequirement,
     WorkSpec,
 )
@@ -198,7 +199,7 @@ class MTurk(Platform):
     def delete_hit(self, hit_id: str) -> None:
         self._call("DeleteHIT", HITId=hit_id)
 
-    def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
+    def worker_site_url(self, hit: PostedWork | None, hit_type_id: str = "") -> str:
         hit_type_id = hit.hit_type_id if hit else hit_type_id
         if self.environment == "emulator":
             base = (self.endpoint_url or "").rstrip("/").removesuffix("/mturk")
@@ -453,7 +454,7 @@ def _platform_error(error: ClientError) -> PlatformError:
     message = error.response.get("Error", {}).get("Message", "") or str(error)
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
     temporary = code in TEMPORARY_CODES or status >= 500
-    return PlatformError(message, code=turk_code or code, permanent=not temporary)
+    return PlatformError(message, code=str(turk_code or code), permanent=not temporary)
 
 
 def _existing_hit_id(error: PlatformError) -> str:

@@ -40,6 +40,7 @@ from .base import (
     PlatformAssignment,
     PlatformError,
     PlatformHit,
+    PostedWork,
     WorkSpec,
 )
 from .fees import CENT, FeeRules
@@ -371,7 +372,7 @@ class Prolific(Platform):
         by arriving there in the browser (there is no API call for it)."""
         return f"{self.completion_base}?cc={hit.completion_code}" if hit.completion_code else ""
 
-    def worker_site_url(self, hit: PlatformHit | None, hit_type_id: str = "") -> str:
+    def worker_site_url(self, hit: PostedWork | None, hit_type_id: str = "") -> str:
         if self.environment == "emulator":
             base = self.completion_base.removesuffix("submissions/complete")
             return f"{base}studies/{hit.hit_id}/take-part/" if hit else base
