@@ -117,6 +117,7 @@ def hosted_outsourcer_create(
         token = f"{HOSTED_HIT_TYPE}-{outsourcer.pk}"
         HIT.objects.create(
             outsourcer=outsourcer,
+            owner_id=outsourcer.owner_id,
             hit_id=token,
             hit_type_id=HOSTED_HIT_TYPE,
             creation_token=token,
@@ -149,6 +150,7 @@ def hosted_assignment_store(
         assignment_id=hosted_assignment_id(submission_id, position),
         defaults={
             "hit": hit,
+            "owner_id": hit.owner_id,
             "worker": worker,
             "platform_status": Assignment.PlatformStatus.SUBMITTED,
             "answers": answers,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
 
-from crowdhr.ownership import AccountOwnedQuerySet, OwnedQuerySet
+from crowdhr.ownership import OwnedQuerySet
 from platforms.models import PlatformAccount
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class RejectionPolicy(models.TextChoices):
@@ -73,8 +76,32 @@ class Outsourcer(models.Model):
         return "needs review" if self.needs_review else "active"
 
 
-class HITQuerySet(OwnedQuerySet["HIT"]):
-    owner_path = "outsourcer__owner"
+class OwnerFilledQuerySet(OwnedQuerySet[_M]):
+    """Rows carrying their researcher's id (`owner`, copied from the row they belong to) so a
+    change list is scoped by an indexed column instead of a join. `bulk_create` fills in a missing
+    owner from the parent (one query), and records who worked for whom (`WorkerOwner`)."""
+
+    #: the foreign key the owner is copied from, and that row's owner lookup
+    owner_from = ("", "owner_id")
+
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
+        rows = list(objs)
+        parent, lookup = self.owner_from
+        missing = {getattr(row, f"{parent}_id") for row in rows if getattr(row, "owner_id", None) is None}
+        if missing:
+            model = self.model._meta.get_field(parent).related_model
+            owners = dict(model._default_manager.filter(pk__in=missing).values_list("pk", lookup))  # type: ignore[union-attr]
+            for row in rows:
+                if getattr(row, "owner_id", None) is None:
+                    row.owner_id = owners[getattr(row, f"{parent}_id")]  # type: ignore[attr-defined]
+        created = super().bulk_create(rows, *args, **kwargs)
+        if self.model is Assignment and rows:
+            record_workers(rows)  # type: ignore[arg-type]
+        return created
+
+
+class HITQuerySet(OwnerFilledQuerySet["HIT"]):
+    owner_from = ("outsourcer", "owner_id")
 
     def to_review(self) -> Self:
         """HITs the review worker looks at: live, still active (late answers to an Outsourcer that
@@ -91,6 +118,10 @@ class HIT(models.Model):
         FAILED = "failed", "Creation failed"
 
     outsourcer = models.ForeignKey(Outsourcer, on_delete=models.PROTECT, related_name="hits")
+    #: the Outsourcer's owner, copied so change lists filter on an indexed column (set on save)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     hit_id = models.CharField(max_length=64, blank=True, db_index=True)
     hit_type_id = models.CharField(max_length=64, blank=True)
     environment = models.CharField(max_length=20, choices=PlatformAccount.Environment.choices)
@@ -137,13 +168,18 @@ class HIT(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.hit_id or 'not posted'})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.owner_id is None:
+            self.owner_id = self.outsourcer.owner_id
+        super().save(*args, **kwargs)
+
     @property
     def needs_review(self) -> bool:
         return self.outsourcer.needs_review
 
 
-class AssignmentQuerySet(OwnedQuerySet["Assignment"]):
-    owner_path = "hit__outsourcer__owner"
+class AssignmentQuerySet(OwnerFilledQuerySet["Assignment"]):
+    owner_from = ("hit", "owner_id")
 
     def undecided(self) -> Self:
         return self.filter(
@@ -167,6 +203,10 @@ class Assignment(models.Model):
         REJECTED = "rejected", "Rejected"
 
     hit = models.ForeignKey(HIT, on_delete=models.PROTECT, related_name="assignments")
+    #: the HIT's owner, copied so change lists filter on an indexed column (set on save)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     assignment_id = models.CharField(max_length=64, unique=True)
     worker = models.ForeignKey("workers.Worker", on_delete=models.PROTECT, related_name="assignments")
     platform_status = models.CharField(max_length=20, choices=PlatformStatus.choices)
@@ -199,6 +239,14 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return self.assignment_id
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        if self.owner_id is None:
+            self.owner_id = self.hit.owner_id
+        super().save(*args, **kwargs)
+        if adding:
+            record_workers([self])
+
     @property
     def work_seconds(self) -> float | None:
         if self.accept_time and self.submit_time:
@@ -227,6 +275,10 @@ class Progress(models.Model):
         return f"{self.description}: {self.done}/{self.total}"
 
 
+class PaymentQuerySet(OwnerFilledQuerySet["Payment"]):
+    owner_from = ("account", "owner_id")
+
+
 class Payment(models.Model):
     """The ledger: every approval, rejection and bonus, written before the platform is called.
 
@@ -247,6 +299,10 @@ class Payment(models.Model):
 
     account = models.ForeignKey(
         "platforms.PlatformAccount", on_delete=models.PROTECT, related_name="payments"
+    )
+    #: the account's owner, copied so change lists filter on an indexed column (set on save)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
     experiment = models.ForeignKey(
         "experiments.Experiment", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
@@ -274,13 +330,18 @@ class Payment(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
-    objects = AccountOwnedQuerySet.as_manager()
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} to {self.worker} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.owner_id is None:
+            self.owner_id = self.account.owner_id
+        super().save(*args, **kwargs)
 
     @property
     def total_cost(self) -> Decimal:
@@ -313,3 +374,25 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+class WorkerOwner(models.Model):
+    """Who worked for whom: a researcher's Worker change list lists these workers (an indexed
+    lookup instead of a search through every assignment). Written where assignments are stored."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE, related_name="owners")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "worker"], name="hits_workerowner_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} worked for {self.owner_id}"
+
+
+def record_workers(assignments: Iterable[Assignment]) -> None:
+    """Record that the assignments' workers worked for the assignments' owners (once each)."""
+    pairs = {(a.owner_id, a.worker_id) for a in assignments}
+    WorkerOwner.objects.bulk_create(
+        [WorkerOwner(owner_id=o, worker_id=w) for o, w in sorted(pairs)], ignore_conflicts=True
+    )

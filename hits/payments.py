@@ -66,7 +66,7 @@ from crowdhr import audit, locks
 from crowdhr.audit import User
 from hits import followups
 from hits.hosted import is_hosted, paid_through
-from hits.models import Assignment, Payment, RejectionPolicy
+from hits.models import Assignment, Outsourcer, Payment, RejectionPolicy
 from hits.task_types import scores_decisions
 from platforms import Platform, PlatformError, fees_for, platform_for
 from workers import scoring
@@ -358,6 +358,7 @@ def _decision_payment(
     key = f"{kind}:{assignment.assignment_id}"
     return Payment(
         account=hit.outsourcer.account,
+        owner_id=hit.outsourcer.account.owner_id,
         experiment_id=hit.outsourcer.experiment_id,
         worker=assignment.worker,
         assignment=assignment,
@@ -391,6 +392,8 @@ def _ledger_row(
         key=key,
         defaults={
             "account_id": outsourcer.account_id,
+            # the account's owner; looked up on save when the account was not read with it
+            **({"owner_id": outsourcer.account.owner_id} if Outsourcer.account.is_cached(outsourcer) else {}),
             "experiment_id": outsourcer.experiment_id,
             "worker_id": assignment.worker_id,
             "assignment": assignment,

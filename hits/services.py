@@ -143,6 +143,7 @@ def hits_create(
     hits = [
         HIT.objects.create(
             outsourcer=outsourcer,
+            owner_id=outsourcer.owner_id,
             environment=outsourcer.account.environment,
             creation_token=f"crowdhr-hit-{outsourcer.pk}-{number}",
             batch_number=number,

@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
@@ -367,9 +367,7 @@ class WorkerAdmin(
         workers = super().get_queryset(request)
         if request.user.is_superuser:
             return workers
-        return workers.filter(
-            Exists(Assignment.objects.visible_to(request.user).filter(worker=OuterRef("pk")))
-        )
+        return workers.filter(owners__owner=request.user)  # WorkerOwner: unique per worker and owner
 
     def annotate_page(self, queryset: QuerySet[Worker], request: HttpRequest) -> list[Worker]:
         """The page's workers with counts of the viewer's own assignments (one grouped query)."""

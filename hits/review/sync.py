@@ -77,6 +77,7 @@ def _create_assignments(hit: HIT, fresh: Sequence[PlatformAssignment]) -> None:
     rows = [
         Assignment(
             hit=hit,
+            owner_id=hit.owner_id,
             assignment_id=a.assignment_id,
             worker_id=workers[a.worker_id],
             platform_status=a.status,
