@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -51,6 +52,11 @@ LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 #: cached count refuses may ask again
 IN_PROGRESS_SECONDS = 10
 IN_PROGRESS_REFRESH_SECONDS = 1
+#: an older count is kept this long, served while one thread counts again (which may take this long
+#: before another may try), and a thread with no count at all waits this long for it
+IN_PROGRESS_KEEP_SECONDS = 60
+IN_PROGRESS_LOCK_SECONDS = 30
+IN_PROGRESS_WAIT_SECONDS = 5
 #: the statuses in which a platform that shows work in progress (Prolific) confirms a landing
 IN_PROGRESS_STATUSES = ("Reserved", "Active")
 
@@ -177,11 +183,36 @@ def places_held(experiment: Experiment, now: datetime | None = None) -> int:
 
 
 def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
-    """Work the platform reports in progress on the study's live HITs (cached for seconds)."""
+    """Work the platform reports in progress on the study's live HITs (cached for seconds).
+
+    Counted by one thread at a time: when the count is older than IN_PROGRESS_SECONDS, the first
+    thread to see it counts again while the others keep the last count (seconds stale, by design);
+    with no count at all yet, they wait for that one thread (or, past IN_PROGRESS_WAIT_SECONDS,
+    count themselves). `fresh` counts now (the caller asks at most once a second per study)."""
     key = f"crowdhr-in-progress:{experiment.pk}"
+    if fresh:
+        return _count_in_progress(experiment, key)
     cached = cache.get(key)
-    if cached is not None and not fresh:
-        return cached
+    if cached is not None and time.time() - cached[1] < IN_PROGRESS_SECONDS:
+        return cached[0]
+    lock = f"{key}:counting"
+    deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
+    while not cache.add(lock, 1, IN_PROGRESS_LOCK_SECONDS):
+        if cached is not None:
+            return cached[0]  # another thread is counting: the last count until it is done
+        if time.monotonic() > deadline:
+            return _count_in_progress(experiment, key)
+        time.sleep(0.02)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached[0]  # the count the other thread just made
+    try:
+        return _count_in_progress(experiment, key)
+    finally:
+        cache.delete(lock)
+
+
+def _count_in_progress(experiment: Experiment, key: str) -> int:
     platform = platform_for(experiment.account)
     count = 0
     for hit_id in HIT.objects.filter(outsourcer__experiment=experiment, status=HIT.Status.LIVE).values_list(
@@ -191,7 +222,7 @@ def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
             count += platform.in_progress(hit_id)
         except PlatformError:
             continue  # unknown counts as nothing in progress: the spare places still admit
-    cache.set(key, count, IN_PROGRESS_SECONDS)
+    cache.set(key, (count, time.time()), IN_PROGRESS_KEEP_SECONDS)
     return count
 
 
