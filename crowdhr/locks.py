@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 
 #: one number per kind of claim, so a HIT and a payment with the same id never collide
 NAMESPACES = {"hit": 71_001, "payment": 71_002, "follow_up": 71_003}
@@ -30,6 +32,18 @@ def try_hold(namespace: str, pk: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [NAMESPACES[namespace], _key(pk)])
         return bool(cursor.fetchone()[0])
+
+
+def try_hold_condition(namespace: str, pk: int) -> RawSQL:
+    """`try_hold` as a condition for a single-row filter, so the claim and the row's update are one
+    query: `Model.objects.filter(pk=pk).filter(try_hold_condition(...)).update(...)`. The scalar
+    subquery is evaluated once per statement, whatever the rows; the claim is taken even when no
+    row matches, so use it only on rows that always exist."""
+    return RawSQL(
+        "(SELECT pg_try_advisory_lock(%s, %s))",
+        (NAMESPACES[namespace], _key(pk)),
+        output_field=BooleanField(),
+    )
 
 
 def release(namespace: str, pk: int) -> None:

@@ -149,11 +149,9 @@ def _lease(hit_pk: int) -> bool:
     `review_lease_until` is written too (for the admin and the to-review order) but not waited on.
     Elsewhere (SQLite) a dead holder's lease runs out after HIT_LEASE."""
     now = timezone.now()
-    if locks.available():
-        if not locks.try_hold("hit", hit_pk):
-            return False
-        HIT.objects.filter(pk=hit_pk).update(review_lease_until=now + HIT_LEASE)
-        return True
+    if locks.available():  # HIT rows are never deleted, so the claim and the lease are one query
+        held = HIT.objects.filter(locks.try_hold_condition("hit", hit_pk), pk=hit_pk)
+        return bool(held.update(review_lease_until=now + HIT_LEASE))
     free = Q(review_lease_until__isnull=True) | Q(review_lease_until__lt=now)
     return bool(HIT.objects.filter(free, pk=hit_pk).update(review_lease_until=now + HIT_LEASE))
 
