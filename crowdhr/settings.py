@@ -245,9 +245,7 @@ MTURK_DEFAULT_SECRET_ACCESS_KEY = env.text("AWS_SECRET_ACCESS_KEY")
 # Prolific: live accounts spend real money only where PROLIFIC_LIVE is set; the local Prolific
 # (the twin under /emulator/prolific/) only where the emulators are enabled.
 PROLIFIC_LIVE = env.flag("PROLIFIC_LIVE")
-PROLIFIC_EMULATOR_URL = env.text(
-    "PROLIFIC_EMULATOR_URL", "http://127.0.0.1:8000/emulator/prolific/api/v1/"
-)
+PROLIFIC_EMULATOR_URL = env.text("PROLIFIC_EMULATOR_URL", "http://127.0.0.1:8000/emulator/prolific/api/v1/")
 # HITs one review cycle works on at once (each mostly waits for the platform).
 REVIEW_THREADS = 4
 # CreateHIT calls one publish makes at once. Beyond the platform's rate limit times its round

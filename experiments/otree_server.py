@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-
 from experiments.otree import OtreeClient, OtreeError
 from experiments.otree_env import OTREE_PROJECT, OTREE_VENV, is_ready, otree_executable
 

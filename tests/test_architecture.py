@@ -37,7 +37,13 @@ def test_every_module_of_every_app_is_on_the_map():
 
 
 #: the composition root may import every app (see ARCHITECTURE.md)
-COMPOSITION_ROOT = ("crowdhr.urls", "crowdhr.settings", "crowdhr.celery", "crowdhr.wsgi", "crowdhr.management")
+COMPOSITION_ROOT = (
+    "crowdhr.urls",
+    "crowdhr.settings",
+    "crowdhr.celery",
+    "crowdhr.wsgi",
+    "crowdhr.management",
+)
 
 
 def _exempt(module: str) -> bool:

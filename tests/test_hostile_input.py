@@ -307,7 +307,9 @@ def test_the_local_prolific_answers_hostile_requests_without_a_500_or_a_change(
     auth = f"Token {token}".replace("\n", " ").replace("\r", " ")
 
     if method in ("post", "patch"):
-        response = getattr(client, method)(url, body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+        response = getattr(client, method)(
+            url, body, content_type="application/json", HTTP_AUTHORIZATION=auth
+        )
     else:
         response = getattr(client, method)(url, HTTP_AUTHORIZATION=auth)
 

@@ -64,10 +64,8 @@ def test_only_http_addresses_are_asked(ada, url):
     page = ada.post(f"{SITES}add/", {"name": "Mine", "url": url, "rest_key": "key"})
 
     assert (
-        page.status_code == 200
-        and b"starts with https://" in page.content
-        or b"Enter a valid URL" in page.content
-    )
+        page.status_code == 200 and b"starts with https://" in page.content
+    ) or b"Enter a valid URL" in page.content
     assert not OtreeSite.objects.exists()
 
 

@@ -237,7 +237,9 @@ def test_researcher_a_reaches_their_own_objects(client, researcher, ada_world):
         assert SECRET in body_of(response), url
     assignments = reverse("admin:hits_hit_assignments", args=[ada_world["hit"].pk])
     assert SECRET in client.get(assignments).content.decode()
-    assert f"Publish {SECRET}" in client.get(reverse("admin:experiments_experiment_schedule")).content.decode()
+    assert (
+        f"Publish {SECRET}" in client.get(reverse("admin:experiments_experiment_schedule")).content.decode()
+    )
 
 
 def test_a_superuser_sees_everyone_and_can_filter_by_owner(admin_client, researcher, ada_world):
