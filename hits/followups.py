@@ -18,7 +18,7 @@ fails waits RETRY_DELAY (longer each time) so it cannot crash-loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.db.models import F, Q
@@ -71,6 +71,12 @@ def run_pending(*, limit: int = 200) -> int:
         )
     )
     return sum(_run(follow_up) for follow_up in due.order_by("created", "pk")[:limit])
+
+
+def run_owed(owed: Iterable[FollowUp]) -> int:
+    """Run these follow-ups now (reconcile's repair), postponed or not, each claimed first so none
+    runs twice; returns how many were done."""
+    return sum(_run(follow_up) for follow_up in owed)
 
 
 def _run(follow_up: FollowUp, *, task: TaskType | None = None) -> int:

@@ -6,19 +6,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from crowdhr.admin_tools import (
     HistoryAdmin,
     OwnedAdmin,
     Summary,
+    confirm_then_run,
     confirmed_action,
     report,
+    researcher,
 )
-from hits import exports, payments
+from hits import exports, payments, reconcile
 from hits.models import Payment
 from hits.selectors import MONEY
 
@@ -78,6 +82,58 @@ class PaymentAdmin(HistoryAdmin, OwnedAdmin):
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("hits.change_payment")
+
+    def get_urls(self):
+        reconcile_page = path(
+            "reconcile/", self.admin_site.admin_view(self.reconcile_view), name="hits_payment_reconcile"
+        )
+        return [reconcile_page, *super().get_urls()]
+
+    def reconcile_view(self, request: HttpRequest) -> HttpResponse:
+        """What a crash left unfinished in the researcher's own rows; the repair is a confirmed POST."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        user = researcher(request)
+        owner = None if user.is_superuser else user
+        url = reverse("admin:hits_payment_reconcile")
+        if request.method == "POST":
+            if not self.has_retry_permission(request):
+                raise PermissionDenied
+            found = reconcile.reconcile_report(owner)
+            confirmed, page = confirm_then_run(
+                request,
+                self,
+                target=found,
+                summarize=lambda modeladmin, request, target: Summary(
+                    "Repair",
+                    target.count,
+                    noun="unfinished item",
+                    lines=[
+                        "Owed follow-ups are run and pending ledger rows paid, each claimed first, "
+                        "with its own token: nothing is paid or run twice.",
+                        "Scores are sent to the platform and checked against what it shows.",
+                        "Failed payments are not retried here (use the ledger's retry action).",
+                    ],
+                ),
+                form_class=None,
+                review_input=False,
+                run=lambda data: reconcile.reconcile_repair(by=user, owner=owner),
+                hidden=[],
+                cancel_url=url,
+                title="Repair",
+            )
+            if not confirmed:
+                return page
+            self.message_user(request, f"Repaired: {page}.")
+            return HttpResponseRedirect(url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reconcile",
+            "opts": self.model._meta,
+            "report": reconcile.reconcile_report(owner),
+            "can_repair": self.has_retry_permission(request),
+        }
+        return TemplateResponse(request, "admin/hits/payment/reconcile.html", context)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, payment: Payment) -> str:
