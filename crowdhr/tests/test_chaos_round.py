@@ -194,6 +194,31 @@ def test_reviewers_killed_every_few_seconds_under_platform_faults_pay_everything
     )
     assert paid == owed
     assert max(paid.values()) == 1
+
+    # Every decision is attributed to who made it: the review, never relabelled as the platform's.
+    deciders = query(production_processes, "SELECT decided_by, count(*) FROM hits_assignment GROUP BY 1")
+    assert {decider for decider, _ in deciders} == {"consensus"}, deciders
+    assert query(production_processes, "SELECT count(*) FROM hits_assignment WHERE problem <> ''") == [(0,)]
+
+    # Every score on the local MTurk equals crowdhr's once the last sync has run.
+    shell("from workers.scoring import sync_qualifications; sync_qualifications(limit=10**6)", environment)
+    ours = set(
+        query(
+            production_processes,
+            "SELECT t.platform_id, w.worker_id, q.value FROM workers_workerqualification q "
+            "JOIN workers_qualificationtype t ON t.account_id = q.account_id AND t.qualification = q.qualification "
+            "JOIN workers_worker w ON w.id = q.worker_id",
+        )
+    )
+    theirs = set(
+        query(
+            production_processes,
+            "SELECT t.qualification_type_id, q.worker_id, q.integer_value FROM mturk_emulator_qualification q "
+            "JOIN mturk_emulator_qualificationtype t ON t.id = q.qualification_type_id "
+            "WHERE q.status = 'Granted'",
+        )
+    )
+    assert ours and ours <= theirs, sorted(ours - theirs)
     retried = query(production_processes, "SELECT count(*) FROM hits_payment WHERE attempts > 1")[0][0]
     print(
         f"{kills} SIGKILLs, {sum(paid.values())} bonuses, {assignments} approvals, {retried} ledger rows retried"
