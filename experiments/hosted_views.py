@@ -23,9 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from experiments import hosted, places, services
 from experiments.models import Experiment, HostedAnswer, Participant
-from experiments.views import BadRequest, worker_page
+from experiments.views import BadRequest, arrival_of, worker_page
 from platforms import PlatformError
-from platforms.arrivals import BadArrival, arrival_from
 
 NOT_YOURS = (
     "These pages belong to the browser in which the study was started. "
@@ -75,10 +74,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
     if held is not None and held.assignment_id and "PROLIFIC_PID" not in request.GET:
         participant = held  # the browser holding the place comes back
     else:
-        try:
-            arrival = arrival_from(request.GET)
-        except BadArrival as error:
-            raise BadRequest(str(error)) from error
+        arrival = arrival_of(request)
         if arrival.preview or arrival.platform != experiment.account.platform:
             raise BadRequest("This study is not posted on that platform.", status=404)
         try:

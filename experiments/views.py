@@ -71,7 +71,7 @@ def _study(pk: int) -> Experiment:
     return experiment
 
 
-def _arrival(request: HttpRequest) -> Arrival:
+def arrival_of(request: HttpRequest) -> Arrival:
     try:
         return arrival_from(request.GET)
     except BadArrival as error:
@@ -100,6 +100,27 @@ def _is_local_emulator(value: str) -> bool:
         and parts.path == "/emulator"
         and not (parts.query or parts.fragment or parts.username or parts.password)
     )
+
+
+def claim_place(request: HttpRequest, experiment: Experiment, arrival: Arrival) -> places.Claim:
+    """The place a (non-preview) arrival claims for this browser: the one check of platform, submit
+    address and HIT that every worker-facing landing makes before `places.place_claim`."""
+    if arrival.platform != experiment.account.platform:
+        raise BadRequest("This study is not posted on that platform.", status=404)
+    submit_base = _submit_base(request, arrival.submit_to) if arrival.submit_to else ""
+    if not services.study_has_hit(experiment, arrival.work_id):
+        raise BadRequest("This HIT does not belong to this study. Please open this study from its HIT.")
+    try:
+        return places.place_claim(
+            experiment=experiment,
+            held=places.held_place(request, experiment),
+            worker_id=arrival.worker_id,
+            assignment_id=arrival.assignment_id,
+            hit_id=arrival.work_id,
+            submit_to=submit_base,
+        )
+    except places.WrongWorker as error:
+        raise BadRequest(f"{error} Please open this study from its HIT.") from error
 
 
 def _submit_base(request: HttpRequest, value: str) -> str:
@@ -190,25 +211,10 @@ def worker_page(view):
 def landing(request: HttpRequest, pk: int) -> HttpResponse:
     """The HIT's page: the study's description in preview; after accept, the way into oTree."""
     experiment = _study(pk)
-    arrival = _arrival(request)
+    arrival = arrival_of(request)
     if arrival.preview:
         return render(request, "experiments/preview.html", {"experiment": experiment})
-    if arrival.platform != experiment.account.platform:
-        raise BadRequest("This study is not posted on that platform.", status=404)
-    submit_base = _submit_base(request, arrival.submit_to) if arrival.submit_to else ""
-    if not services.study_has_hit(experiment, arrival.work_id):
-        raise BadRequest("This HIT does not belong to this study. Please open this study from its HIT.")
-    try:
-        claim = places.place_claim(
-            experiment=experiment,
-            held=places.held_place(request, experiment),
-            worker_id=arrival.worker_id,
-            assignment_id=arrival.assignment_id,
-            hit_id=arrival.work_id,
-            submit_to=submit_base,
-        )
-    except places.WrongWorker as error:
-        raise BadRequest(f"{error} Please open this study from its HIT.") from error
+    claim = claim_place(request, experiment, arrival)
     if claim.participant is None:
         return _refused(request, experiment, claim.refusal)
     visit = services.visit_record(

@@ -11,9 +11,7 @@ post for the worker. Real tasks load one after another without a page reload (`n
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,11 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from experiments import places
 from experiments import services as study_services
 from experiments.completion import completion_code
-from experiments.views import NOT_YOURS, REFUSALS, BadRequest, allowed_submit_bases, worker_page
+from experiments.views import NOT_YOURS, REFUSALS, BadRequest, arrival_of, claim_place, worker_page
 from experiments.workflow import services
 from experiments.workflow.models import HostedStudy, Item, Stage, Task, WorkerPlace
 from experiments.workflow.packages import render_item
-from platforms.arrivals import BadArrival, arrival_from
 
 TRACKED = ("language", "timezone")
 
@@ -72,48 +69,16 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the platform sends the worker: their place, bound to this browser, then the workflow."""
     study = _study(pk)
     experiment = study.experiment
-    try:
-        arrival = arrival_from(request.GET)
-    except BadArrival as error:
-        raise BadRequest(str(error)) from error
+    arrival = arrival_of(request)
     if arrival.preview:
         return render(request, "workflow/preview.html", {"experiment": experiment, "study": study})
-    if arrival.platform != experiment.account.platform:
-        raise BadRequest("This study is not posted on that platform.", status=404)
-    submit_to = arrival.submit_to
-    if submit_to and submit_to not in allowed_submit_bases(request) and not _local_emulator(submit_to):
-        raise BadRequest("The link's turkSubmitTo is not Mechanical Turk.")
-    if not study_services.study_has_hit(experiment, arrival.work_id):
-        raise BadRequest("This link does not belong to this study. Please open it from the platform.")
-    try:
-        claim = places.place_claim(
-            experiment=experiment,
-            held=places.held_place(request, experiment),
-            worker_id=arrival.worker_id,
-            assignment_id=arrival.assignment_id,
-            hit_id=arrival.work_id,
-            submit_to=submit_to,
-        )
-    except places.WrongWorker as error:
-        raise BadRequest(f"{error} Please open this study from the platform.") from error
+    claim = claim_place(request, experiment, arrival)
     if claim.participant is None:
         return _refused(request, study, claim.refusal)
     services.place_open(study=study, participant=claim.participant, at=claim.at)
     response = HttpResponseRedirect(reverse("workflow:work", args=[pk]))
     places.bind(request, response, claim.participant)
     return response
-
-
-def _local_emulator(value: str) -> bool:
-    """The local Mechanical Turk on this machine (development and tests only)."""
-    parts = urlsplit(value)
-    return (
-        settings.EMULATOR_ENABLED
-        and parts.scheme == "http"
-        and parts.hostname in ("localhost", "127.0.0.1")
-        and parts.path == "/emulator"
-        and not (parts.query or parts.fragment or parts.username or parts.password)
-    )
 
 
 def _refused(request: HttpRequest, study: HostedStudy, refusal: str) -> HttpResponse:
