@@ -13,10 +13,12 @@ with `release` by the code that took them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
-from django.db import connection
-from django.db.models import BooleanField
+from django.db import connection, models
+from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 #: one number per kind of claim, so a HIT and a payment with the same id never collide
 NAMESPACES = {"hit": 71_001, "payment": 71_002, "follow_up": 71_003}
@@ -43,6 +45,26 @@ def try_hold_condition(namespace: str, pk: int) -> RawSQL:
         "(SELECT pg_try_advisory_lock(%s, %s))",
         (NAMESPACES[namespace], _key(pk)),
         output_field=BooleanField(),
+    )
+
+
+def claim_row(
+    model: type[models.Model], pk: int, *, waiting: str, in_flight: str, lease: timedelta, held: bool
+) -> bool:
+    """Move row `pk` from `waiting`, or from `in_flight` when its holder is gone, to `in_flight`,
+    counting the attempt; False when another process has it. With the advisory lock on the row
+    `held`, any in-flight holder is dead (its lock went with its connection); without one, it is
+    taken for dead once its claim is older than `lease`. The row needs `status`, `claimed_at` and
+    `attempts` columns."""
+    now = timezone.now()
+    abandoned = Q(status=in_flight)
+    if not held:
+        abandoned &= Q(claimed_at__lt=now - lease)
+    claimable = Q(status=waiting) | abandoned
+    return bool(
+        model._default_manager.filter(claimable, pk=pk).update(
+            status=in_flight, claimed_at=now, attempts=F("attempts") + 1
+        )
     )
 
 

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from crowdhr import locks
@@ -114,15 +114,13 @@ def _perform(follow_up: FollowUp, task: TaskType | None) -> int:
 def _claim(follow_up: FollowUp, *, held: bool) -> bool:
     """Pending, or running for a process that is gone: with the advisory lock held, any running
     row's holder is dead (its lock went with its connection); without one, after RUNNING_LEASE."""
-    now = timezone.now()
-    abandoned = Q(status=FollowUp.Status.RUNNING)
-    if not held:
-        abandoned &= Q(claimed_at__lt=now - RUNNING_LEASE)
-    claimable = Q(status=FollowUp.Status.PENDING) | abandoned
-    return bool(
-        FollowUp.objects.filter(claimable, pk=follow_up.pk).update(
-            status=FollowUp.Status.RUNNING, claimed_at=now, attempts=F("attempts") + 1
-        )
+    return locks.claim_row(
+        FollowUp,
+        follow_up.pk,
+        waiting=FollowUp.Status.PENDING,
+        in_flight=FollowUp.Status.RUNNING,
+        lease=RUNNING_LEASE,
+        held=held,
     )
 
 

@@ -59,7 +59,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from crowdhr import audit, locks
@@ -476,15 +476,13 @@ def retry_failed(payment: Payment, *, by: User | None) -> Payment:
 def _claim(payment: Payment, *, held: bool = False) -> bool:
     """Pending, or sending for a process that is gone: with the advisory lock `held`, any sending
     row's holder is dead (its lock went with its connection); without one, after SENDING_LEASE."""
-    now = timezone.now()
-    abandoned = Q(status=Payment.Status.SENDING)
-    if not held:
-        abandoned &= Q(claimed_at__lt=now - SENDING_LEASE)
-    claimable = Q(status=Payment.Status.PENDING) | abandoned
-    return bool(
-        Payment.objects.filter(claimable, pk=payment.pk).update(
-            status=Payment.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
+    return locks.claim_row(
+        Payment,
+        payment.pk,
+        waiting=Payment.Status.PENDING,
+        in_flight=Payment.Status.SENDING,
+        lease=SENDING_LEASE,
+        held=held,
     )
 
 
