@@ -11,6 +11,15 @@ import pytest
 from experiments.testing import otree_server_fixture
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: what one test's pages cached (a study by its id, which
+    the next test's database reuses) must not answer for another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def emulator_url(live_server) -> str:
     """The requester API of the local Mechanical Turk served by the live test server."""

@@ -23,6 +23,7 @@ Rules (the threat model is in the README's security section):
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 import time
@@ -33,15 +34,16 @@ from typing import Literal
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from experiments.models import Experiment, Participant
+from experiments.models import Experiment, Participant, Visit
 from hits.models import HIT, Assignment
-from platforms import PlatformError, platform_for
+from platforms import PlatformError, platform_for, platform_type
+from workers.models import Worker
 
 COOKIE_PREFIX = "crowdhr_place_"
 COOKIE_SALT = "crowdhr-place"
@@ -103,7 +105,7 @@ def _place_of(value: str, experiment: Experiment) -> Participant | None:
         return None
     if not isinstance(pk, int) or not isinstance(key, str):
         return None
-    participant = Participant.objects.filter(pk=pk, experiment_id=experiment.pk).first()
+    participant = Participant.objects.filter(pk=pk, experiment_id=experiment.pk).order_by().first()
     if participant is None or not participant.browser_key:
         return None
     if not hmac.compare_digest(participant.browser_key.encode(), key.encode()):
@@ -146,6 +148,10 @@ def submit_token_ok(participant: Participant, token: str) -> bool:
 
 
 # --- places a study has, and how many unconfirmed claims it takes ---------------------------------
+#: how long a landing trusts the number of assignments posted (it changes only when HITs are posted)
+POSTED_SECONDS = 10
+
+
 def posted_assignments(experiment: Experiment) -> int:
     total = HIT.objects.filter(outsourcer__experiment=experiment).aggregate(n=Sum("max_assignments"))["n"]
     return total or experiment.assignments_wanted
@@ -157,29 +163,67 @@ def spare_places(experiment: Experiment) -> int:
     return max((experiment.num_participants or 0) - posted_assignments(experiment), 0)
 
 
-def _holding(now: datetime) -> Q:
-    """Places that count: confirmed, finished, submitted, or a claim still within its time."""
-    return Q(excluded=False) & (
-        Q(verified=True)
-        | Q(completed_at__isnull=False)
-        | Q(submitted_at__isnull=False)
-        | Q(claim_expires_at__isnull=True)
-        | Q(claim_expires_at__gt=now)
+def _spare_places_at_landing(experiment: Experiment) -> int:
+    """`spare_places`, with the assignments posted counted at most every POSTED_SECONDS."""
+    key = f"crowdhr-posted:{experiment.pk}"
+    posted = cache.get(key)
+    if posted is None:
+        posted = posted_assignments(experiment)
+        cache.set(key, posted, POSTED_SECONDS)
+    return max((experiment.num_participants or 0) - posted, 0)
+
+
+#: which places count, in SQL (read by the landing's one query, `_facts`):
+#: holding: confirmed, finished, submitted, or a claim still within its time (%(now)s)
+HOLDING_SQL = (
+    "NOT p.excluded AND (p.verified OR p.completed_at IS NOT NULL OR p.submitted_at IS NOT NULL"
+    " OR p.claim_expires_at IS NULL OR p.claim_expires_at > %(now)s)"
+)
+#: unconfirmed: held on trust only, within the claim's time
+UNCONFIRMED_SQL = (
+    "NOT p.excluded AND NOT p.verified AND p.completed_at IS NULL AND p.submitted_at IS NULL"
+    " AND p.claim_expires_at > %(now)s"
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a landing needs to know of the database, read in one query (`_facts`).
+
+    `holding` and `unconfirmed` count the study's places other than this worker's; `place_pk` is
+    this worker's place, if any; `assignment_worker` is whom crowdhr's records give the
+    assignment to (None when no submission is recorded)."""
+
+    holding: int
+    unconfirmed: int
+    place_pk: int | None
+    assignment_worker: str | None
+
+
+@functools.cache
+def _facts_sql() -> str:
+    participants = connection.ops.quote_name(Participant._meta.db_table)
+    assignments = connection.ops.quote_name(Assignment._meta.db_table)
+    workers = connection.ops.quote_name(Worker._meta.db_table)
+    holding, unconfirmed = HOLDING_SQL % {"now": "%s"}, UNCONFIRMED_SQL % {"now": "%s"}
+    # only table names from the models and these constants are formatted in; values are parameters
+    return (
+        f"SELECT COUNT(CASE WHEN {holding} THEN 1 END), COUNT(CASE WHEN {unconfirmed} THEN 1 END),"  # noqa: S608
+        f" (SELECT mine.id FROM {participants} mine WHERE mine.experiment_id = %s AND mine.worker_id = %s),"
+        f" (SELECT w.worker_id FROM {assignments} a JOIN {workers} w ON w.id = a.worker_id"
+        f" WHERE a.assignment_id = %s)"
+        f" FROM {participants} p WHERE p.experiment_id = %s AND p.worker_id <> %s"
     )
 
 
-def _unconfirmed(now: datetime) -> Q:
-    return Q(
-        excluded=False,
-        verified=False,
-        completed_at__isnull=True,
-        submitted_at__isnull=True,
-        claim_expires_at__gt=now,
-    )
-
-
-def places_held(experiment: Experiment, now: datetime | None = None) -> int:
-    return Participant.objects.filter(_holding(now or timezone.now()), experiment=experiment).count()
+def _facts(experiment: Experiment, worker_id: str, assignment_id: str, now: datetime) -> Facts:
+    """One query instead of four: a landing is the hottest path crowdhr serves (bench/landing_burst.py)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = (at, at, experiment.pk, worker_id, assignment_id, experiment.pk, worker_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_facts_sql(), params)
+        holding, unconfirmed, place_pk, assignment_worker = cursor.fetchone()
+    return Facts(holding, unconfirmed, place_pk, assignment_worker)
 
 
 def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
@@ -226,10 +270,8 @@ def _count_in_progress(experiment: Experiment, key: str) -> int:
     return count
 
 
-def _room_for_unconfirmed(experiment: Experiment, now: datetime, place_pk: int | None) -> bool:
-    others = Participant.objects.filter(_unconfirmed(now), experiment=experiment)
-    unconfirmed = (others.exclude(pk=place_pk) if place_pk else others).count()
-    spare = spare_places(experiment)
+def _room_for_unconfirmed(experiment: Experiment, unconfirmed: int) -> bool:
+    spare = _spare_places_at_landing(experiment)
     if unconfirmed < in_progress(experiment) + spare:
         return True
     # the cached count may predate this worker's accept: ask again, at most once a second per study
@@ -239,59 +281,71 @@ def _room_for_unconfirmed(experiment: Experiment, now: datetime, place_pk: int |
 
 
 # --- confirming an identity with the platform -----------------------------------------------------
-def _confirmed(experiment: Experiment, worker_id: str, assignment_id: str, hit_id: str) -> bool | None:
+def _confirmed(experiment: Experiment, landing: Landing, facts: Facts) -> bool | None:
     """True when the platform (or crowdhr's records) shows this worker's assignment; None when the
     platform cannot say yet (MTurk before submit); WrongWorker when it is someone else's."""
-    recorded = Assignment.objects.filter(assignment_id=assignment_id).values_list(
-        "worker__worker_id", flat=True
-    )
-    for owner in recorded:
-        if owner != worker_id:
+    if facts.assignment_worker is not None:
+        if facts.assignment_worker != landing.worker_id:
             raise WrongWorker("This assignment belongs to another worker.")
         return True
-    platform = platform_for(experiment.account)
-    if not platform.shows_work_in_progress:
+    if not platform_type(experiment.account.platform).client_class.shows_work_in_progress:
         return None  # MTurk shows only submitted assignments: nothing to ask at landing
     try:
-        reported = platform.get_assignment(assignment_id)
+        reported = platform_for(experiment.account).get_assignment(landing.assignment_id)
     except PlatformError:
         return False
-    if reported.worker_id != worker_id:
+    if reported.worker_id != landing.worker_id:
         raise WrongWorker("This assignment belongs to another worker.")
-    return reported.hit_id in ("", hit_id) and reported.status in IN_PROGRESS_STATUSES
+    return reported.hit_id in ("", landing.hit_id) and reported.status in IN_PROGRESS_STATUSES
 
 
 # --- landing ------------------------------------------------------------------------------------------
-def place_claim(
-    *,
-    experiment: Experiment,
-    held: Participant | None,
-    worker_id: str,
-    assignment_id: str,
-    hit_id: str,
-    submit_to: str,
-) -> Claim:
-    """The place a landing gets (see the module's rules). `held` is the place this browser holds."""
+@dataclass(frozen=True)
+class Landing:
+    """What a (non-preview) arrival asks for: this worker's place, on this assignment of this HIT,
+    handed back to `submit_to`; `duration` is the HIT's assignment duration in seconds, and
+    `user_agent` what the browser says it is (kept on the visit)."""
+
+    worker_id: str
+    assignment_id: str
+    hit_id: str
+    submit_to: str
+    duration: int
+    user_agent: str = ""
+
+    @property
+    def claim(self) -> tuple[str, str, str]:
+        return (self.assignment_id, self.hit_id, self.submit_to)
+
+
+def place_claim(*, experiment: Experiment, held: Participant | None, landing: Landing) -> Claim:
+    """The place a landing gets (see the module's rules). `held` is the place this browser holds.
+
+    The holder coming back on the same assignment costs only the read of its place; any other
+    landing reads what it needs in one query (`_facts`) before it writes."""
     now = timezone.now()
-    if held is not None and held.worker_id != worker_id:
+    if held is not None and held.worker_id != landing.worker_id:
         return Claim(None, "other-worker")
-    participant = held or Participant.objects.filter(experiment=experiment, worker_id=worker_id).first()
+    if held is not None and held.is_done:
+        return Claim(None, "excluded" if held.excluded else "done")
+    if held is not None and (held.assignment_id, held.hit_id, held.turk_submit_to) == landing.claim:
+        return Claim(held, bind=True, at=now)
+    facts = _facts(experiment, landing.worker_id, landing.assignment_id, now)
+    if held is not None:
+        return _move(
+            experiment, held, landing, facts, _confirmed(experiment, landing, facts), now, rebind=False
+        )
+    participant = Participant.objects.get(pk=facts.place_pk) if facts.place_pk else None
     if participant is not None and participant.is_done:
         return Claim(None, "excluded" if participant.excluded else "done")
-    claim = (assignment_id, hit_id, submit_to)
-    if participant is not None and participant == held:
-        if (participant.assignment_id, participant.hit_id, participant.turk_submit_to) == claim:
-            return Claim(participant, bind=True, at=now)
-        confirmed = _confirmed(experiment, worker_id, assignment_id, hit_id)
-        return _move(experiment, participant, claim, confirmed, now, rebind=False)
-    confirmed = _confirmed(experiment, worker_id, assignment_id, hit_id)
+    confirmed = _confirmed(experiment, landing, facts)
     if confirmed is False:
         return Claim(None, "unconfirmed")
     if participant is None:
-        return _first(experiment, worker_id, claim, confirmed, now)
+        return _first(experiment, landing, facts, confirmed, now)
     if participant.browser_key and not confirmed and _still_held(participant, now):
         return Claim(None, "elsewhere")
-    return _move(experiment, participant, claim, confirmed, now, rebind=True)
+    return _move(experiment, participant, landing, facts, confirmed, now, rebind=True)
 
 
 def _still_held(participant: Participant, now: datetime) -> bool:
@@ -301,66 +355,92 @@ def _still_held(participant: Participant, now: datetime) -> bool:
     return participant.claim_expires_at is None or participant.claim_expires_at > now
 
 
-def _admits(experiment: Experiment, confirmed: bool | None, now: datetime, place: Participant | None) -> str:
-    """ "" when a claim (on `place`, if it has one) may have a place; else why not ("full", "wait")."""
-    counted = place is not None and Participant.objects.filter(_holding(now), pk=place.pk).exists()
-    if places_held(experiment, now) - (1 if counted else 0) >= (experiment.num_participants or 0):
+def _admits(experiment: Experiment, facts: Facts, confirmed: bool | None) -> str:
+    """ "" when this worker's claim may have a place; else why not ("full", "wait")."""
+    if facts.holding >= (experiment.num_participants or 0):
         # places held on trust may still be given up: wait for them rather than be turned away
-        others = Participant.objects.filter(_unconfirmed(now), experiment=experiment)
-        return "wait" if (others.exclude(pk=place.pk) if place else others).exists() else "full"
-    if not confirmed and not _room_for_unconfirmed(experiment, now, place.pk if place else None):
+        return "wait" if facts.unconfirmed else "full"
+    if not confirmed and not _room_for_unconfirmed(experiment, facts.unconfirmed):
         return "wait"
     return ""
 
 
-def _claim_fields(claim: tuple[str, str, str], confirmed: bool | None, experiment: Experiment, now):
-    assignment_id, hit_id, submit_to = claim
-    duration = (
-        HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id)
-        .values_list("duration_seconds", flat=True)
-        .first()
-    ) or experiment.duration_seconds
+def _claim_fields(landing: Landing, confirmed: bool | None, now: datetime) -> dict[str, object]:
     return {
-        "assignment_id": assignment_id,
-        "hit_id": hit_id,
-        "turk_submit_to": submit_to,
+        "assignment_id": landing.assignment_id,
+        "hit_id": landing.hit_id,
+        "turk_submit_to": landing.submit_to,
         "verified": bool(confirmed),
-        "claim_expires_at": now + timedelta(seconds=duration),
+        "claim_expires_at": now + timedelta(seconds=landing.duration),
     }
 
 
-def _first(experiment: Experiment, worker_id: str, claim, confirmed: bool | None, now) -> Claim:
-    refusal = _admits(experiment, confirmed, now, None)
+def _first(
+    experiment: Experiment, landing: Landing, facts: Facts, confirmed: bool | None, now: datetime
+) -> Claim:
+    refusal = _admits(experiment, facts, confirmed)
     if refusal:
         return Claim(None, refusal)
-    fields = _claim_fields(claim, confirmed, experiment, now)
+    fields = _claim_fields(landing, confirmed, now)
     try:
         with transaction.atomic():
             participant = Participant.objects.create(
-                experiment=experiment, worker_id=worker_id, browser_key=_fresh_key(), landed_at=now, **fields
+                experiment=experiment,
+                worker_id=landing.worker_id,
+                browser_key=_fresh_key(),
+                landed_at=now,
+                redirected_at=now,
+                **fields,
             )
+            _visit(participant, landing, now)
     except IntegrityError:  # another tab of this worker got there first: that browser holds it
         return Claim(None, "elsewhere")
     return Claim(participant, bind=True, at=now)
 
 
+def _visit(participant: Participant, landing: Landing, now: datetime) -> None:
+    """A new stay of a browser on an assignment (its first landing, another assignment, a place
+    taken over), written with the claim; the holder coming back on the same one is not a new visit.
+    The landing sends the worker into oTree at once, so the visit left for oTree when it landed."""
+    Visit.objects.create(
+        participant=participant,
+        assignment_id=landing.assignment_id,
+        user_agent=landing.user_agent[:500],
+        landed_at=now,
+        redirected_at=now,
+    )
+
+
 def _move(
-    experiment: Experiment, participant: Participant, claim, confirmed: bool | None, now, *, rebind: bool
+    experiment: Experiment,
+    participant: Participant,
+    landing: Landing,
+    facts: Facts,
+    confirmed: bool | None,
+    now: datetime,
+    *,
+    rebind: bool,
 ) -> Claim:
     """Move the place to a new claim: by its own browser, or (`rebind`) to this browser once the
     old claim is released; the change is conditional on the place not having changed meanwhile."""
-    refusal = _admits(experiment, confirmed, now, participant)
+    refusal = _admits(experiment, facts, confirmed)
     if refusal:
         return Claim(None, refusal)
-    fields = _claim_fields(claim, confirmed, experiment, now)
+    fields = _claim_fields(landing, confirmed, now)
     if rebind:
         fields["browser_key"] = _fresh_key()
-    moved = Participant.objects.filter(pk=participant.pk, browser_key=participant.browser_key).update(
-        landed_at=participant.landed_at or now, **fields
-    )
+    fields["landed_at"] = participant.landed_at or now
+    fields["redirected_at"] = participant.redirected_at or now
+    with transaction.atomic():
+        moved = Participant.objects.filter(pk=participant.pk, browser_key=participant.browser_key).update(
+            **fields
+        )
+        if moved:
+            _visit(participant, landing, now)
     if not moved:
         return Claim(None, "elsewhere")
-    participant.refresh_from_db()
+    for name, value in fields.items():
+        setattr(participant, name, value)
     return Claim(participant, bind=True, at=now)
 
 

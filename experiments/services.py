@@ -389,37 +389,30 @@ class WrongHit(ServiceError):
 STUDY_HIT_CACHE_SECONDS = 3600
 
 
-def study_has_hit(experiment: Experiment, hit_id: str) -> bool:
-    """Whether `hit_id` is one of the study's HITs; a yes is cached (a HIT never changes study)."""
+def study_hit_duration(experiment: Experiment, hit_id: str) -> int | None:
+    """The assignment duration (seconds) of `hit_id` when it is one of the study's HITs, else None.
+
+    A HIT never changes study or duration, so a yes is cached."""
     key = f"crowdhr-study-hit:{experiment.pk}:{hit_id}"
-    if cache.get(key):
-        return True
-    found = HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id).exists()
-    if found:
-        cache.set(key, True, STUDY_HIT_CACHE_SECONDS)
-    return found
-
-
-def visit_record(*, participant: Participant, assignment_id: str, user_agent: str, at: datetime) -> Visit:
-    """One arrival of the worker holding `participant` on the landing page."""
-    return Visit.objects.create(
-        participant=participant, assignment_id=assignment_id, user_agent=user_agent[:500], landed_at=at
+    duration = cache.get(key)
+    if duration is not None:
+        return duration
+    found = (
+        HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id)
+        .values_list("duration_seconds", flat=True)
+        .first()
     )
+    if found is None:
+        return None
+    duration = found or experiment.duration_seconds
+    cache.set(key, duration, STUDY_HIT_CACHE_SECONDS)
+    return duration
 
 
-def visit_record_screen(*, visit_pk: int, screen: str) -> bool:
-    """The screen resolution the landing page's script reported."""
-    return bool(Visit.objects.filter(pk=visit_pk, screen="").update(screen=screen[:30]))
-
-
-def visit_record_redirect(*, visit: Visit) -> None:
-    """When the worker left for oTree: on the visit, and on their place the first time."""
-    now = timezone.now()
-    Visit.objects.filter(pk=visit.pk, redirected_at__isnull=True).update(redirected_at=now)
-    if visit.participant.redirected_at is None:
-        Participant.objects.filter(pk=visit.participant_id, redirected_at__isnull=True).update(
-            redirected_at=now
-        )
+def visit_record_screen(*, participant: Participant, screen: str) -> bool:
+    """The screen resolution a worker page's script reported, on the place's latest visit."""
+    latest = Visit.objects.filter(participant=participant).order_by("-landed_at", "-pk").values("pk")[:1]
+    return bool(Visit.objects.filter(pk__in=latest, screen="").update(screen=screen[:30]))
 
 
 def otree_link(experiment: Experiment, participant: Participant) -> str:

@@ -10,8 +10,7 @@ app_name = "experiments"
 
 urlpatterns = [
     path("<int:pk>/", views.landing, name="landing"),
-    path("<int:pk>/screen/<str:token>/", views.screen, name="screen"),
-    path("<int:pk>/go/<str:token>/", views.go, name="go"),
+    path("<int:pk>/screen/", views.screen, name="screen"),
     path("<int:pk>/done/", views.done, name="done"),
     path("<int:pk>/submitting/", views.submitting, name="submitting"),
     # a batch hosted by crowdhr (Prolific): experiments.hosted_views

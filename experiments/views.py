@@ -3,9 +3,9 @@
 The platform sends the worker here with its identity in the link (read and validated by
 `platforms.arrivals`: MTurk's `assignmentId`, `hitId`, `workerId`, `turkSubmitTo`). Every parameter is
 checked; bad input gets a clear 400/403/404 page and changes nothing. The landing gives this browser
-its place (`experiments.places`); the pages after it (into oTree, done, submit) answer only to the
-browser holding the place, never to ids in a query string. The landing page makes no oTree call: a
-worker's oTree participant is found by its label, the worker id.
+its place (`experiments.places`) and answers with one redirect into oTree: no page in between, no
+oTree call (a worker's oTree participant is found by its label, the worker id). The pages after it
+(done, submit) answer only to the browser holding the place, never to ids in a query string.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core import signing
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,12 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from experiments import places, services
 from experiments.completion import completion_code
-from experiments.models import Experiment, Participant, Visit
+from experiments.models import Experiment, Participant
 from platforms.arrivals import Arrival, BadArrival, arrival_from, is_worker_id
 
 SCREEN = re.compile(r"\d{2,5}x\d{2,5}")
 MTURK_SUBMIT_HOSTS = ("https://www.mturk.com", "https://workersandbox.mturk.com")
-VISIT_SALT = "crowdhr-visit"
 
 
 class BadRequest(Exception):
@@ -54,20 +53,31 @@ STUDY_FIELDS = (
     "otree_session_wide_url",
     "account_id",
     "otree_site_id",
+    "duration_seconds",
 )
 
 
+#: how long worker pages trust what they read of a study (its title, size, oTree link, platform):
+#: a change a researcher makes reaches every web process within this time
+STUDY_CACHE_SECONDS = 5
+
+
 def _study(pk: int) -> Experiment:
-    """A published oTree study, with only what worker pages show (the landing page is a hot path)."""
-    experiment = (
-        Experiment.objects.filter(pk=pk, kind=Experiment.Kind.OTREE)
-        .exclude(otree_session_wide_url="")
-        .select_related("account")
-        .only(*STUDY_FIELDS, "account__platform", "account__environment")
-        .first()
-    )
+    """A published oTree study, with only what worker pages show (the landing is a hot path: read
+    at most every STUDY_CACHE_SECONDS by each web process)."""
+    key = f"crowdhr-worker-study:{pk}"
+    experiment = cache.get(key)
     if experiment is None:
-        raise BadRequest("There is no such study. Please return the HIT.", status=404)
+        experiment = (
+            Experiment.objects.filter(pk=pk, kind=Experiment.Kind.OTREE)
+            .exclude(otree_session_wide_url="")
+            .select_related("account")
+            .only(*STUDY_FIELDS, "account__platform", "account__environment")
+            .first()
+        )
+        if experiment is None:
+            raise BadRequest("There is no such study. Please return the HIT.", status=404)
+        cache.set(key, experiment, STUDY_CACHE_SECONDS)
     return experiment
 
 
@@ -108,16 +118,20 @@ def claim_place(request: HttpRequest, experiment: Experiment, arrival: Arrival) 
     if arrival.platform != experiment.account.platform:
         raise BadRequest("This study is not posted on that platform.", status=404)
     submit_base = _submit_base(request, arrival.submit_to) if arrival.submit_to else ""
-    if not services.study_has_hit(experiment, arrival.work_id):
+    duration = services.study_hit_duration(experiment, arrival.work_id)
+    if duration is None:
         raise BadRequest("This HIT does not belong to this study. Please open this study from its HIT.")
+    landing = places.Landing(
+        worker_id=arrival.worker_id,
+        assignment_id=arrival.assignment_id,
+        hit_id=arrival.work_id,
+        submit_to=submit_base,
+        duration=duration,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
     try:
         return places.place_claim(
-            experiment=experiment,
-            held=places.held_place(request, experiment),
-            worker_id=arrival.worker_id,
-            assignment_id=arrival.assignment_id,
-            hit_id=arrival.work_id,
-            submit_to=submit_base,
+            experiment=experiment, held=places.held_place(request, experiment), landing=landing
         )
     except places.WrongWorker as error:
         raise BadRequest(f"{error} Please open this study from its HIT.") from error
@@ -127,10 +141,6 @@ def _submit_base(request: HttpRequest, value: str) -> str:
     if value not in allowed_submit_bases(request) and not _is_local_emulator(value):
         raise BadRequest("The link's turkSubmitTo is not Mechanical Turk.")
     return value
-
-
-def _visit_token(visit: Visit) -> str:
-    return signing.Signer(salt=VISIT_SALT).sign(str(visit.pk))
 
 
 NOT_YOURS = (
@@ -160,28 +170,6 @@ def _held(request: HttpRequest, experiment: Experiment) -> Participant:
     return participant
 
 
-def _visit_from(request: HttpRequest, pk: int, token: str) -> Visit:
-    """The visit a signed link names, when it is one of the place this browser holds."""
-    visit = _signed_visit(token)
-    if visit.participant.experiment_id != pk:
-        raise BadRequest("This link is not valid.")
-    held = _held(request, visit.participant.experiment)
-    if held.pk != visit.participant_id:
-        raise BadRequest(NOT_YOURS, status=403)
-    return visit
-
-
-def _signed_visit(token: str) -> Visit:
-    try:
-        pk = int(signing.Signer(salt=VISIT_SALT).unsign(token))
-    except (signing.BadSignature, ValueError) as error:
-        raise BadRequest("This link is not valid.") from error
-    visit = Visit.objects.select_related("participant__experiment").filter(pk=pk).first()
-    if visit is None:
-        raise BadRequest("This link is not valid.", status=404)
-    return visit
-
-
 #: who may frame worker pages: MTurk shows the HIT's page in a frame on its own site (and the local
 #: MTurk on this machine); every other page keeps the site-wide `frame-ancestors 'self'`
 FRAME_ANCESTORS = ["'self'", *MTURK_SUBMIT_HOSTS]
@@ -209,7 +197,8 @@ def worker_page(view):
 @require_GET
 @worker_page
 def landing(request: HttpRequest, pk: int) -> HttpResponse:
-    """The HIT's page: the study's description in preview; after accept, the way into oTree."""
+    """The HIT's page: the study's description in preview; after accept, one redirect into oTree
+    (the session-wide link with the worker's label: the same place on every visit)."""
     experiment = _study(pk)
     arrival = arrival_of(request)
     if arrival.preview:
@@ -217,19 +206,8 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
     claim = claim_place(request, experiment, arrival)
     if claim.participant is None:
         return _refused(request, experiment, claim.refusal)
-    visit = services.visit_record(
-        participant=claim.participant,
-        assignment_id=arrival.assignment_id,
-        user_agent=request.headers.get("User-Agent", ""),
-        at=claim.at,
-    )
-    token = _visit_token(visit)
-    context = {
-        "experiment": experiment,
-        "go_url": reverse("experiments:go", args=[pk, token]),
-        "screen_url": reverse("experiments:screen", args=[pk, token]),
-    }
-    response = render(request, "experiments/landing.html", context)
+    response = HttpResponseRedirect(services.otree_link(experiment, claim.participant))
+    response._csp_exempt = True  # django-csp: a redirect shows nothing to protect
     places.bind(request, response, claim.participant)
     return response
 
@@ -246,26 +224,14 @@ def _refused(request: HttpRequest, experiment: Experiment, refusal: str) -> Http
 @csrf_exempt
 @require_POST
 @worker_page
-def screen(request: HttpRequest, pk: int, token: str) -> HttpResponse:
-    """The landing page's script reports the screen resolution of this visit."""
-    visit = _visit_from(request, pk, token)
+def screen(request: HttpRequest, pk: int) -> HttpResponse:
+    """The done page's script reports the screen resolution, for the place this browser holds."""
+    participant = _held(request, _study(pk))
     value = request.POST.get("screen", "")
     if not SCREEN.fullmatch(value):
         raise BadRequest("Not a screen resolution.")
-    services.visit_record_screen(visit_pk=visit.pk, screen=value)
+    services.visit_record_screen(participant=participant, screen=value)
     return HttpResponse(status=204)
-
-
-@require_GET
-@worker_page
-def go(request: HttpRequest, pk: int, token: str) -> HttpResponse:
-    """Into oTree: the session-wide link with the worker's label (the same place on every visit)."""
-    visit = _visit_from(request, pk, token)
-    participant = visit.participant
-    if participant.is_done:
-        return render(request, "experiments/please_return.html", {"experiment": participant.experiment})
-    services.visit_record_redirect(visit=visit)
-    return HttpResponseRedirect(services.otree_link(participant.experiment, participant))
 
 
 def _done_participant(request: HttpRequest, pk: int) -> Participant:
@@ -300,6 +266,7 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
         "experiment": experiment,
         "participant": participant,
         "submitting_url": reverse("experiments:submitting", args=[pk]),
+        "screen_url": reverse("experiments:screen", args=[pk]),
         "submit_token": places.submit_token(participant),
         **_hand_back(experiment, participant),
     }

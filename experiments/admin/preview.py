@@ -1,5 +1,5 @@
 """What a worker will see, before anything is published: a batch's first item as its question
-form, an oTree study's landing page. Shown in a sandboxed frame (no scripts, no cookies), so a
+form, an oTree study's page before accepting (after it, the worker goes straight into oTree). Shown in a sandboxed frame (no scripts, no cookies), so a
 researcher's template cannot act on the admin's pages.
 """
 
@@ -34,10 +34,8 @@ def first_item(experiment: Experiment, example: dict[str, Any]) -> tuple[dict[st
 def worker_page(experiment: Experiment) -> tuple[str, str]:
     """(the HTML page a worker sees, what it shows); ConfigError when the settings cannot work."""
     if experiment.is_otree:
-        page = render_to_string(
-            "experiments/landing.html", {"experiment": experiment, "go_url": "#", "screen_url": "#"}
-        )
-        return page, "the landing page a participant arrives on"
+        page = render_to_string("experiments/preview.html", {"experiment": experiment})
+        return page, "the study's page before accepting; once accepted, they go straight into oTree"
     task = check_config(experiment.task_type or DEFAULT_TASK_TYPE, experiment.task_config)
     inputs, what = first_item(experiment, task.example_inputs)
     body = task.html_form(inputs).body

@@ -57,6 +57,11 @@ def find(pattern: str, html: str) -> str:
     return unescape(match.group(1))
 
 
+def went_in(landing: requests.Response) -> bool:
+    """The landing gave the place: it redirected the worker into the study."""
+    return landing.status_code == 302
+
+
 @dataclass
 class WorkerBrowser:
     """One worker's browser on crowdhr's pages (plain HTTP, as MTurk's frame would load them)."""
@@ -79,14 +84,13 @@ class WorkerBrowser:
             **override,
         }
         url = f"{self.site_url}/study/{self.experiment.pk}/?{urlencode(params)}"
-        return self.http.get(url, timeout=10)
+        return self.http.get(url, allow_redirects=False, timeout=10)
 
     def go(self, landing: requests.Response) -> str:
-        """Follow the landing page's way into oTree; the oTree link crowdhr redirects to."""
-        go_url = self.site_url + find(r'id="crowdhr-start"[^>]*href="([^"]+)"', landing.text)
-        response = self.http.get(go_url, allow_redirects=False, timeout=10)
-        assert response.status_code == 302, response.text[:500]
-        return response.headers["Location"]
+        """Where the landing sent the worker: the oTree link (a landing that gives the place answers
+        with one redirect into oTree)."""
+        assert went_in(landing), landing.text[:500]
+        return landing.headers["Location"]
 
     def submit_from_done_page(self, done_link: str) -> requests.Response:
         """Open the done page and press its submit button (a POST to MTurk's externalSubmit)."""

@@ -300,13 +300,13 @@ def test_the_preview_of_a_batch_shows_its_first_csv_item_on_the_change_page_too(
         assert "The soup was cold." in page and "value=&quot;negative&quot;" in page
 
 
-def test_the_preview_of_an_otree_study_is_its_landing_page(ada, lab):
+def test_the_preview_of_an_otree_study_is_its_page_before_accepting(ada, lab):
     study = make_study(lab, None, description="Choose an effort level.")
 
     page = ada.get(f"{EXPERIMENTS}{study.pk}/button/preview_button/").content.decode()
 
-    assert "the landing page" in page and "Choose an effort level." in page
-    assert "Start the study" in page
+    assert "before accepting" in page and "straight into oTree" in page
+    assert "Choose an effort level." in page and "Accept the HIT to start the study." in page
 
 
 # --- a confirmation URL opened with GET -----------------------------------------------------------

@@ -55,10 +55,9 @@ def take_part(study, hit: HIT, site_url: str, effort: int) -> tuple[str, Submiss
     pid = twin.new_participant()
     submission = twin.take_part(hit.hit_id, pid)
     http = requests.Session()
-    landing = http.get(twin.study_link(submission), timeout=10)
-    assert landing.status_code == 200, landing.text[:1000]
-    go = site_url + find(r'id="crowdhr-start"[^>]*href="([^"]+)"', landing.text)
-    assert http.get(go, allow_redirects=False, timeout=10).status_code == 302
+    landing = http.get(twin.study_link(submission), allow_redirects=False, timeout=10)
+    assert landing.status_code == 302, landing.text[:1000]
+    assert landing.headers["Location"].endswith(f"participant_label={pid}")
     walk = walk_participant(
         study.otree_session_wide_url, pid, {"effort": str(effort)}, done_link_prefix=site_url
     )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from experiments import places, services
 from experiments.models import Participant, Visit
 from experiments.testing import walk_participant
-from experiments.tests.conftest import find, make_study
+from experiments.tests.conftest import find, make_study, went_in
 from experiments.tests.test_prolific_study import prolific_account  # noqa: F401  (a fixture)
 from hits.models import HIT, Assignment, Payment
 from hits.review.cycle import review_active_hits
@@ -46,9 +46,7 @@ def published(account, site, **fields):
 def to_done_page(worker, study, hit, crowd, effort: int = 5) -> tuple[str, str]:
     """The honest worker accepts, lands, plays oTree to the end; (assignment id, done link)."""
     assignment_id = crowd.accept(hit.hit_id, worker.worker_id)
-    landing = worker.land(assignment_id, hit.hit_id)
-    assert landing.status_code == 200, landing.text[:500]
-    worker.go(landing)
+    worker.go(worker.land(assignment_id, hit.hit_id))
     walk = walk_participant(
         study.otree_session_wide_url,
         worker.worker_id,
@@ -111,7 +109,7 @@ def test_relanding_as_a_worker_overwrites_nothing_and_opens_no_way_into_otree(ac
     page = stranger.land("3MADEUPASSIGNMENT", hit.hit_id, turkSubmitTo="https://workersandbox.mturk.com")
 
     assert page.status_code == 403 and "another browser" in page.text
-    assert "crowdhr-start" not in page.text and study.otree_session_wide_url not in page.text
+    assert not went_in(page) and study.otree_session_wide_url not in page.text
     assert "crowdhr_place" not in "".join(stranger.http.cookies.keys())
     assert (
         Participant.objects.values("assignment_id", "hit_id", "turk_submit_to", "browser_key").get() == before
@@ -142,11 +140,11 @@ def test_forged_landings_cannot_fill_a_study_before_real_workers_accept(
         for n in range(8)
     ]
 
-    assert sum("crowdhr-start" in page.text for page in forged) == 2  # the spare places, no more
+    assert sum(went_in(page) for page in forged) == 2  # the spare places, no more
     assert sum("crowdhr-wait" in page.text for page in forged) == 6
     reals = [browser(study, f"AWREAL{n}") for n in range(1, 7)]
     pages = [worker.land(crowd.accept(hit.hit_id, worker.worker_id), hit.hit_id) for worker in reals]
-    assert ["crowdhr-start" in page.text for page in pages] == [True] * 6
+    assert [went_in(page) for page in pages] == [True] * 6
     first = Participant.objects.get(worker_id="AWREAL1").assignment_id
     reals[0].go(pages[0])
     walk = walk_participant(
@@ -161,14 +159,14 @@ def test_with_nobody_at_work_forged_landings_hold_only_the_spare_places(account,
 
     pages = [browser(study, f"FAKE{n}").land(f"3FORGED{n}", hit.hit_id) for n in range(6)]
 
-    assert sum("crowdhr-start" in p.text for p in pages) == 2
+    assert sum(went_in(p) for p in pages) == 2
     assert Participant.objects.filter(verified=False).count() == 2
 
 
 def test_a_forged_claim_holds_its_place_no_longer_than_the_assignment_duration(account, site, browser, crowd):
     study, hit = published(account, site, num_participants=1, assignments_to_post=1)
     real = crowd.accept(hit.hit_id, "AW1")
-    assert "crowdhr-start" in browser(study, "FAKE1").land("3FORGED1", hit.hit_id).text  # won the race
+    assert went_in(browser(study, "FAKE1").land("3FORGED1", hit.hit_id))  # won the race
     waiting = browser(study, "AW1").land(real, hit.hit_id).text
     assert "crowdhr-wait" in waiting and "crowdhr-full" not in waiting  # never told the study is full
 
@@ -176,7 +174,7 @@ def test_a_forged_claim_holds_its_place_no_longer_than_the_assignment_duration(a
         claim_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    assert "crowdhr-start" in browser(study, "AW1").land(real, hit.hit_id).text
+    assert went_in(browser(study, "AW1").land(real, hit.hit_id))
 
 
 def test_a_worker_on_a_new_device_gets_back_in_once_the_old_assignment_is_abandoned(
@@ -193,7 +191,7 @@ def test_a_worker_on_a_new_device_gets_back_in_once_the_old_assignment_is_abando
     Participant.objects.update(claim_expires_at=timezone.now() - timedelta(seconds=1))  # MTurk took it back
     landing = phone.land(second, hit.hit_id)
 
-    assert landing.status_code == 200 and Participant.objects.get().assignment_id == second
+    assert went_in(landing) and Participant.objects.get().assignment_id == second
     phone.go(landing)
     walk = walk_participant(
         study.otree_session_wide_url, "AW1", {"effort": "2"}, done_link_prefix=phone.site_url
@@ -264,16 +262,11 @@ def test_a_prolific_participant_changes_browser_when_prolific_confirms_the_pair(
     pid = twin.new_participant()
     link = twin.study_link(twin.take_part(hit.hit_id, pid))
     old, new = requests.Session(), requests.Session()
-    old_landing = old.get(link, timeout=10).text
-    old_go = site_url + find(r'id="crowdhr-start"[^>]*href="([^"]+)"', old_landing)
+    assert went_in(old.get(link, allow_redirects=False, timeout=10))
 
-    landing = new.get(link, timeout=10)
+    landing = new.get(link, allow_redirects=False, timeout=10)
 
-    assert "crowdhr-start" in landing.text and Participant.objects.get().verified
-    go = site_url + find(r'id="crowdhr-start"[^>]*href="([^"]+)"', landing.text)
-    assert new.get(go, allow_redirects=False, timeout=10).status_code == 302
-    assert (
-        old.get(old_go, allow_redirects=False, timeout=10).status_code == 403
-    )  # the old binding is released
+    assert went_in(landing) and Participant.objects.get().verified
+    assert landing.headers["Location"].endswith(f"participant_label={pid}")
     done = f"{site_url}/study/{prolific_study.pk}/done/?participant_label={pid}"
-    assert old.get(done, timeout=10).status_code == 403
+    assert old.get(done, timeout=10).status_code == 403  # the old binding is released
