@@ -315,10 +315,7 @@ class HITAdmin(CapabilityGatedAdmin, HistoryAdmin, PageAnnotationsAdmin, ObjectB
         return [hit, hit.outsourcer]  # HIT actions act on (and record) the Outsourcer
 
     def annotate_page(self, queryset: QuerySet[HIT], request: HttpRequest) -> QuerySet[HIT]:
-        rows = self.select_page_related(queryset).defer(
-            "question", "description", "qualification_requirements"
-        )
-        return hits_with_progress(rows)
+        return hits_with_progress(queryset.defer("question", "description", "qualification_requirements"))
 
     # --- columns ---
     @admin.display(description="target", ordering="outsourcer__target")
