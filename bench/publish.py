@@ -3,9 +3,10 @@
 The local MTurk (gunicorn, one process so its token bucket is exact) limits each requester to
 --rate requests per second with bursts of --burst, answering ThrottlingException above it as MTurk
 does, and answers each call it takes after --latency-ms more (the network between a researcher and
-Amazon; 0 for none; throttled answers come at once). crowdhr publishes the study (HIT rows first, then PUBLISH_CONCURRENCY
-CreateHIT calls at once, botocore's standard retry backing off when throttled); a plain serial
-boto3 create_hit loop posts the same HITs for comparison. Checks every HIT is on the platform
+Amazon; 0 for none; throttled answers come at once). crowdhr publishes the study (HIT rows first, then up to
+PUBLISH_CONCURRENCY CreateHIT calls in flight, paced to the account's known rate limit, here the
+local MTurk's: MTURK_RATE_LIMIT = (--rate, --burst); a throttled call goes again with the next
+token); a plain serial boto3 create_hit loop posts the same HITs for comparison. Checks every HIT is on the platform
 exactly once (one HIT per creation token, none lost) and prints:
 - publish time / (HITs / rate limit): how close publishing comes to the platform's floor
   (target <= 1.1);
@@ -164,7 +165,8 @@ def main() -> int:
 
         from platforms import fees_for
 
-        settings.PUBLISH_CONCURRENCY = args.concurrency or getattr(settings, "PUBLISH_CONCURRENCY", 4)
+        settings.PUBLISH_CONCURRENCY = args.concurrency or getattr(settings, "PUBLISH_CONCURRENCY", 16)
+        settings.MTURK_RATE_LIMIT = (args.rate, args.burst)  # the account's rate is the local MTurk's
         emulator_env = {"DJANGO_SETTINGS_MODULE": "bench._settings", "LOG_LEVEL": "ERROR"}
         with gunicorn(port, workers=1, threads=args.threads, env=emulator_env) as base:
             ours, theirs = requester("crowdhr"), requester("serial")
@@ -182,7 +184,7 @@ def main() -> int:
         f"{args.threads} threads; {database}; {os.cpu_count()} cores"
     )
     print(
-        f"crowdhr ({settings.PUBLISH_CONCURRENCY} calls at once): {seconds:.2f} s, "
+        f"crowdhr ({settings.PUBLISH_CONCURRENCY} calls in flight, paced): {seconds:.2f} s, "
         f"{throttled} throttled answers retried; the rate's floor {floor:.2f} s"
     )
     print(

@@ -248,9 +248,12 @@ PROLIFIC_LIVE = env.flag("PROLIFIC_LIVE")
 PROLIFIC_EMULATOR_URL = env.text("PROLIFIC_EMULATOR_URL", "http://127.0.0.1:8000/emulator/prolific/api/v1/")
 # HITs one review cycle works on at once (each mostly waits for the platform).
 REVIEW_THREADS = 4
-# CreateHIT calls one publish makes at once. Beyond the platform's rate limit times its round
-# trip, more only earns throttled answers and botocore's backoff (bench/publish.py).
-PUBLISH_CONCURRENCY = 4
+# MTurk's request rate limit per requester account, (requests per second, burst): about 20 a
+# second. crowdhr paces its CreateHIT calls to it (`platforms.pacing`); None: unpaced.
+MTURK_RATE_LIMIT: tuple[float, float] | None = (20, 10)
+# CreateHIT calls one publish has in flight. The pace keeps them to the rate limit, so this needs
+# only to cover the rate times a call's round trip (20/s x 0.8 s on a slow day; bench/publish.py).
+PUBLISH_CONCURRENCY = 16
 SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Below this effective hourly wage (reward plus bonuses over the median work time) crowdhr warns the
 # researcher; the default is the US federal minimum wage.

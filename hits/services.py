@@ -132,16 +132,16 @@ def hits_create(
     """Post the Outsourcer's HITs, as micro-batches where the platform's fees ask for them
     (MTurk: at most 9 assignments each). The HIT rows store where the worker goes (JSON).
 
-    Each HIT row is written with its UniqueRequestToken before the platform call, so a retried
-    or crashed publish never posts a HIT twice (`hits_finish_creating` completes such rows). The
-    rows are posted several at once (`hits_post`).
+    The HIT rows are written together (one INSERT), each with its UniqueRequestToken, before any
+    platform call, so a retried or crashed publish never posts a HIT twice (`hits_finish_creating`
+    completes such rows). The rows are posted several at once (`hits_post`).
     """
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
     content = task.create_hit_content(outsourcer.inputs, asdict(settings))
     sizes = _batch_sizes(outsourcer.account, settings.assignments_required, batch_sizes)
     requirements = list(settings.qualification_requirements)
-    hits = [
-        HIT.objects.create(
+    hits = HIT.objects.bulk_create(
+        HIT(
             outsourcer=outsourcer,
             owner_id=outsourcer.owner_id,
             environment=outsourcer.account.environment,
@@ -161,7 +161,7 @@ def hits_create(
             question=dump_destination(destination or content.destination),
         )
         for number, size in enumerate(sizes, start=first_batch)
-    ]
+    )
     return hits_post(hits, quality_threshold=settings.quality_threshold)
 
 
@@ -184,10 +184,11 @@ def hits_post(hits: Sequence[HIT], *, quality_threshold: int | None = 0) -> list
     """Post HIT rows of one Outsourcer on the platform, `PUBLISH_CONCURRENCY` calls at once.
 
     Each call carries the row's creation token, so repeating it never posts a HIT twice. The
-    platform client retries throttling and outages itself (botocore's standard retry); a call
-    that still fails leaves its row CREATING for `hits_finish_creating`, and a permanent refusal
-    marks its row FAILED and is raised (a `ServiceError`) once every call has answered. Only the
-    calling thread writes to the database: the other threads wait for the platform.
+    platform client paces the calls to the account's rate limit and retries throttling and
+    outages itself; a call that still fails leaves its row CREATING for `hits_finish_creating`,
+    and a permanent refusal marks its row FAILED and is raised (a `ServiceError`) once every call
+    has answered. Only the calling thread writes to the database: the other threads wait for
+    the platform.
     """
     if not hits:
         return []
@@ -225,7 +226,7 @@ def _create_at_once(
         finally:
             db.connections.close_all()  # in case a platform client reads the database
 
-    threads = max(1, min(getattr(django_settings, "PUBLISH_CONCURRENCY", 4), len(hits)))
+    threads = max(1, min(getattr(django_settings, "PUBLISH_CONCURRENCY", 16), len(hits)))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="publish") as pool:
         calls = {pool.submit(create, hit): hit for hit in hits}
         for call in as_completed(calls):

@@ -2,6 +2,9 @@
 
 Throttling and 5xx answers are retried by botocore's standard retry mode; every other failure
 becomes a `PlatformError` whose `permanent` flag tells the caller whether to try again later.
+CreateHIT calls, which publishing makes many of at once, are paced to the account's rate limit
+(`MTURK_RATE_LIMIT`, `platforms.pacing`): every attempt waits for its token, and a throttled one
+is tried again with the next token rather than after botocore's exponential backoff.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .base import (
     WorkSpec,
 )
 from .fees import MTURK_FEES
+from .pacing import Pace, Rate
 from .registry import Environment, PlatformType, register
 
 if TYPE_CHECKING:
@@ -63,6 +67,7 @@ TEMPORARY_CODES = {
     "InternalError",
     "InternalFailure",
 }
+_THROTTLED = {"ThrottlingException", "Throttling"}
 _HIT_ALREADY_EXISTS = "AWS.MechanicalTurk.HitAlreadyExists"
 _TOKEN_USED = re.compile(r"token.*(already|previously).*used|already.*used.*token", re.IGNORECASE | re.DOTALL)
 _HIT_ID_IN_MESSAGE = re.compile(r"\b([A-Z0-9]{20,40})\b")
@@ -82,6 +87,7 @@ class MTurk(Platform):
         secret_access_key: str,
         endpoint_url: str | None = None,
         max_attempts: int = 5,
+        throttled_attempts: int = 20,
         timeout: float = 30,
     ) -> None:
         if environment not in {"live", "sandbox", "emulator"}:
@@ -106,6 +112,10 @@ class MTurk(Platform):
                 max_pool_connections=20,
             ),
         )
+        self.throttled_attempts = throttled_attempts
+        self.pace = Pace(_rate_limit)
+        self.client.meta.events.register("before-send.mturk.CreateHIT", self._wait_for_turn)
+        self.client.meta.events.register("needs-retry.mturk.CreateHIT", self._retry_throttled)
 
     # --- calling -------------------------------------------------------------------------
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
@@ -132,6 +142,28 @@ class MTurk(Platform):
                     "outcome": outcome,
                 },
             )
+
+    def _wait_for_turn(self, **_: Any) -> None:
+        """Every attempt at a paced call, a retry too, leaves with a token of the account's pace."""
+        self.pace.wait()
+
+    def _retry_throttled(
+        self, response: tuple[Any, dict[str, Any]] | None = None, attempts: int = 0, **_: Any
+    ) -> float | bool | None:
+        """A throttled paced call goes again at once, to wait for its next token (`_wait_for_turn`),
+        up to `throttled_attempts` in all: the pace spaces the attempts, not a backoff.
+
+        Handlers of the operation's own event answer before botocore's retry handler (a delay to
+        retry after, False for no retry); None leaves every other answer (outages, faults) to
+        botocore's backoff.
+        """
+        code = response[1].get("Error", {}).get("Code") if response else None
+        if code not in _THROTTLED:
+            return None
+        if attempts >= self.throttled_attempts:
+            return False
+        self.pace.throttled()
+        return 0
 
     def _pages(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         token = None
@@ -560,6 +592,11 @@ def emulator_url() -> str:
     if not settings.EMULATOR_ENABLED:
         raise ImproperlyConfigured("The local Mechanical Turk is not enabled (MTURK_ENDPOINT).")
     return settings.MTURK_EMULATOR_URL
+
+
+def _rate_limit() -> Rate | None:
+    """The request rate limit of an account, as the setting MTURK_RATE_LIMIT knows it."""
+    return Rate.parse(getattr(settings, "MTURK_RATE_LIMIT", None))
 
 
 def connect(account: PlatformAccount) -> MTurk:

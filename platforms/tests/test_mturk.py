@@ -1,5 +1,6 @@
 """MTurk's client on the wire, against the local Mechanical Turk through the real boto3 client:
-botocore retries throttling and not permanent errors, listing and messaging page as MTurk does,
+botocore retries throttling and not permanent errors (a throttled CreateHIT goes again with the
+pace's next token instead, past botocore's attempts), listing and messaging page as MTurk does,
 the question XML crowdhr posts, the micro-batch rule, the money gate and the call log.
 """
 
@@ -95,6 +96,33 @@ def test_throttling_is_retried_by_botocore(platform, faults):
 
     assert platform.get_hit(hit.hit_id).hit_id == hit.hit_id
     assert len(attempts) == 3
+
+
+def test_a_throttled_create_hit_goes_again_with_the_next_token_past_botocores_attempts(platform, faults):
+    faults.fail_next("CreateHIT", "throttle", times=8)  # botocore gives up after 6 attempts
+    attempts = count_attempts(platform)
+
+    hit = platform.create_hit(spec(), unique_request_token="contract-paced")
+
+    assert len(attempts) == 9
+    assert [listed.hit_id for listed in platform.list_hits()] == [hit.hit_id]
+
+
+def test_a_create_hit_throttled_to_its_last_attempt_is_a_temporary_error(mturk, faults):
+    platform = mturk_client(mturk, "AKIACONTRACT", throttled_attempts=3)
+    faults.fail_next("CreateHIT", "throttle", times=3)
+    with pytest.raises(PlatformError) as failed:
+        platform.create_hit(spec(), unique_request_token="contract-throttled-out")
+    assert not failed.value.permanent
+    assert platform.list_hits() == []
+
+
+def test_an_outage_of_create_hit_is_left_to_botocores_backoff(mturk, faults):
+    platform = mturk_client(mturk, "AKIACONTRACT", max_attempts=1)
+    faults.fail_next("CreateHIT", "unavailable", times=2)
+    with pytest.raises(PlatformError) as failed:
+        platform.create_hit(spec(), unique_request_token="contract-outage")
+    assert not failed.value.permanent
 
 
 def test_an_outage_longer_than_the_retries_is_a_temporary_error(mturk, faults):
