@@ -3,8 +3,9 @@
 Seeds N active HITs (default 2,000; --full: 10,000) in the local MTurk (served by gunicorn), 1%
 of them (--news) with 3 submitted assignments, and prints:
 - the first look (every HIT is new to crowdhr): database queries per HIT reviewed with three
-  decisions, and review throughput (platform calls per second) as a ratio to raw boto3
-  ListAssignmentsForHIT calls per second at the same concurrency;
+  decisions, and review throughput (the platform calls of the whole cycle per second of it) as a
+  ratio to raw boto3 ListAssignmentsForHIT calls per second at the same concurrency (measured
+  before and after the cycle, over the same HITs);
 - a steady cycle in which another 1% of the HITs got 3 submissions: platform calls versus the
   floor (HITs with news + decisions + one ListHITs page per 100 active HITs);
 - qualification score syncs in that cycle versus the scores whose value changed.
@@ -188,16 +189,17 @@ def queries_per_hit(hit_pks: list[int]) -> list[int]:
 def first_look(
     busy_pks: list[int], sample: int, counter: CallCounter
 ) -> tuple[float, int, list[int], object]:
-    """Review `sample` HITs with news alone (counting queries), then the first cycle (timed), in
-    which every HIT is new to crowdhr and is listed."""
+    """Review `sample` HITs with news alone (counting queries), then the first cycle (timed end to
+    end, with every platform call it makes), in which every HIT is new to crowdhr and is listed."""
     from hits.review.cycle import review_active_hits
 
     queries = queries_per_hit(busy_pks[:sample])
-    calls_before = sum(counter.calls[op] for op in REVIEW_OPERATIONS)
+    calls_before = counter.calls.total()
     started = time.perf_counter()
     report = review_active_hits()
     seconds = time.perf_counter() - started
-    return seconds, sum(counter.calls[op] for op in REVIEW_OPERATIONS) - calls_before, queries, report
+    # every call the cycle made, as the time is the whole cycle's (its score syncs included)
+    return seconds, counter.calls.total() - calls_before, queries, report
 
 
 def steady_cycle(news: int, workers: int, counter: CallCounter) -> tuple[int, int, int, int, int, object]:
@@ -263,12 +265,15 @@ def main() -> None:
 
             threads = settings.REVIEW_THREADS
             calls = min(args.raw_calls, len(hit_ids))
-            raw = raw_list_rate(account, hit_ids, calls, threads=threads)
+            raw_before = raw_list_rate(account, hit_ids, calls, threads=threads)
             busy = list(
                 HIT.objects.filter(hit_id__in=hit_ids[:news]).order_by("pk").values_list("pk", flat=True)
             )
             counter.calls.clear()
             seconds, timed_calls, queries, first = first_look(busy, sample=10, counter=counter)
+            # measured on both sides of the timed cycle: the machine's load drifts (shared cores)
+            raw_after = raw_list_rate(account, hit_ids, calls, threads=threads)
+            raw = (raw_before + raw_after) / 2
             steady_calls, active, with_news, synced, changed, steady = steady_cycle(
                 news, args.workers, counter
             )
@@ -281,7 +286,8 @@ def main() -> None:
     )
     print(
         f"first look: {first.hits} HITs reviewed, {first.approved} approved, {first.rejected} rejected, "
-        f"{len(first.errors)} errors; {rate:.0f} calls/s with {threads} threads, raw {raw:.0f} calls/s"
+        f"{len(first.errors)} errors; {rate:.0f} calls/s with {threads} threads, raw {raw:.0f} calls/s "
+        f"({raw_before:.0f} before, {raw_after:.0f} after)"
     )
     print(
         f"steady cycle: {active} active HITs, {with_news} with news, {decisions} decisions, "

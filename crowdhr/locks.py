@@ -48,6 +48,17 @@ def try_hold_condition(namespace: str, pk: int) -> RawSQL:
     )
 
 
+def release_condition(namespace: str, pk: int) -> RawSQL:
+    """`release` as a condition that always holds, for a single-row filter, so letting go of the
+    claim and the row's last update are one query: the scalar subquery is evaluated once, at the
+    start of the statement, whether or not the row matches."""
+    return RawSQL(
+        "(SELECT pg_advisory_unlock(%s, %s)) IS NOT NULL",
+        (NAMESPACES[namespace], _key(pk)),
+        output_field=BooleanField(),
+    )
+
+
 def claim_row(
     model: type[models.Model], pk: int, *, waiting: str, in_flight: str, lease: timedelta, held: bool
 ) -> bool:

@@ -12,6 +12,7 @@ another reviewer holds the lease.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,16 +21,16 @@ from queue import Empty, SimpleQueue
 
 from django import db
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crowdhr import locks
 from hits import followups, payments
 from hits.models import HIT
-from hits.review.decide import retirement, review_outsourcer
+from hits.review.decide import retirement, review_outsourcer, with_decision_state
 from hits.review.news import Look, hits_to_look_at, seen_counts
 from hits.review.report import CycleReport
-from hits.review.sync import fetch_assignments, with_last_reopen
+from hits.review.sync import Listing, fetch_assignments, list_and_store, with_last_reopen
 from hits.services import hits_finish_creating
 from platforms import PlatformError
 from workers import scoring
@@ -119,9 +120,7 @@ def handle_hit(
     `counts`: what the cheap check saw (`hits.review.news`), recorded once the listing is stored.
     """
     report = report or CycleReport()
-    hit = with_last_reopen(HIT.objects.select_related("outsourcer__account", "outsourcer__owner")).get(
-        pk=hit_pk
-    )
+    hit = _for_review().get(pk=hit_pk)
     if not _lease(hit_pk):
         # Submitted work is stored at once even so: storing is safe to repeat, deciding is leased.
         if listing:
@@ -129,11 +128,14 @@ def handle_hit(
         return False
     reviewed: dict[str, object] = {}
     try:
-        if listing:
-            report.stored += fetch_assignments(hit)
+        listed = list_and_store(hit) if listing else Listing(submitted=True)
+        report.stored += listed.new
         report.hits += 1
         decided_before = report.approved + report.rejected
-        review_outsourcer(hit.outsourcer, report)
+        # Nothing to decide unless the Outsourcer had undecided work as read or the platform shows
+        # submitted work: any other HIT's work is stored and decided by that HIT's reviewer.
+        if listed.submitted or getattr(hit, "undecided_work", True):
+            review_outsourcer(hit.outsourcer, report, hit=hit)
         if counts:
             decided = report.approved + report.rejected - decided_before
             reviewed["platform_counts"] = seen_counts(hit, counts, decided=decided)
@@ -141,6 +143,15 @@ def handle_hit(
     finally:
         _release(hit_pk, **reviewed)
     return True
+
+
+@functools.cache
+def _for_review() -> QuerySet[HIT]:
+    """HITs with all their review reads: the Outsourcer, its account and owner, the last reopen, and
+    what deciding needs to know first. Built once (building it costs more than running it); it is
+    only ever narrowed, never evaluated itself, so threads share it safely."""
+    hits = HIT.objects.select_related("outsourcer__account", "outsourcer__owner")
+    return with_decision_state(with_last_reopen(hits))
 
 
 def _lease(hit_pk: int) -> bool:
@@ -157,7 +168,9 @@ def _lease(hit_pk: int) -> bool:
 
 
 def _release(hit_pk: int, **reviewed: object) -> None:
-    """Let go of the lease, recording what the review concluded in the same UPDATE."""
-    HIT.objects.filter(pk=hit_pk).update(review_lease_until=None, **reviewed)
+    """Let go of the lease, recording what the review concluded in the same UPDATE (on PostgreSQL
+    the advisory lock is let go of by that UPDATE too)."""
+    rows = HIT.objects.filter(pk=hit_pk)
     if locks.available():
-        locks.release("hit", hit_pk)
+        rows = rows.filter(locks.release_condition("hit", hit_pk))
+    rows.update(review_lease_until=None, **reviewed)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from hits import followups, payments
@@ -29,17 +29,26 @@ STALE_AFTER = timedelta(days=2)
 Decision = Assignment.Decision
 
 
-def review_outsourcer(outsourcer: Outsourcer, report: CycleReport) -> None:
-    """Decide what can be decided for one Outsourcer (as just loaded), across all its HITs."""
+def with_decision_state(hits: QuerySet[HIT]) -> QuerySet[HIT]:
+    """HITs read with what deciding needs to know first: whether their Outsourcer has undecided work
+    (`undecided_work`) and which of its HITs is the current one (`current_hit`: the live HIT of the
+    latest batch), so a review with nothing to decide asks nothing more."""
+    undecided = Assignment.objects.undecided().filter(hit__outsourcer=OuterRef("outsourcer"), problem="")
+    return hits.annotate(
+        undecided_work=Exists(undecided),
+        current_hit=Subquery(_live_batches(OuterRef("outsourcer")).values("pk")[:1]),
+    )
+
+
+def review_outsourcer(outsourcer: Outsourcer, report: CycleReport, *, hit: HIT | None = None) -> None:
+    """Decide what can be decided for one Outsourcer (as just loaded), across all its HITs.
+
+    `hit`: the HIT under review, read with its Outsourcer (and `with_decision_state`); its
+    assignments need not read it again."""
     if outsourcer.needs_review:
         return
     task = get_task_type(outsourcer.task_type, outsourcer.task_config)
-    undecided = list(
-        Assignment.objects.undecided()
-        .filter(hit__outsourcer=outsourcer, problem="")
-        .select_related("hit__outsourcer__account", "worker")
-        .order_by("submit_time", "pk")
-    )
+    undecided = _undecided(outsourcer, hit)
     if not undecided:
         return
     dicts = [task.create_assignment_dict(a) for a in undecided]
@@ -48,15 +57,41 @@ def review_outsourcer(outsourcer: Outsourcer, report: CycleReport) -> None:
     elif task.decides_by == "completion":
         _judge_completions(outsourcer, task, dicts, report)
     else:
-        _review_by_consensus(outsourcer, task, dicts, report)
+        _review_by_consensus(outsourcer, task, dicts, report, reviewed=hit)
+
+
+def _undecided(outsourcer: Outsourcer, hit: HIT | None) -> list[Assignment]:
+    """The Outsourcer's undecided assignments, oldest first, with their HIT, Outsourcer, account and
+    worker (those of `hit` taken as read; any other HIT of the Outsourcer read in one query)."""
+    rows = (
+        Assignment.objects.undecided()
+        .filter(hit__outsourcer=outsourcer, problem="")
+        .order_by("submit_time", "pk")
+    )
+    if hit is None:
+        return list(rows.select_related("hit__outsourcer__account", "worker"))
+    undecided = list(rows.select_related("worker"))
+    hits = {hit.pk: hit}
+    others = {a.hit_id for a in undecided} - set(hits)
+    if others:  # an earlier batch's late answers (a reopened Outsourcer)
+        hits.update(HIT.objects.in_bulk(others))
+    for assignment in undecided:
+        assignment.hit = hits[assignment.hit_id]
+        assignment.hit.outsourcer = outsourcer
+    return undecided
 
 
 def _review_by_consensus(
-    outsourcer: Outsourcer, task: TaskType, dicts: list[AssignmentDict], report: CycleReport
+    outsourcer: Outsourcer,
+    task: TaskType,
+    dicts: list[AssignmentDict],
+    report: CycleReport,
+    *,
+    reviewed: HIT | None,
 ) -> None:
     new = [d for d in dicts if d["assignment"].after_last_reopen]
     old = [d for d in dicts if not d["assignment"].after_last_reopen]
-    hit = _current_hit(outsourcer)
+    hit = _current_hit(outsourcer, reviewed)
     if hit is None:
         return  # no live HIT to judge by (every one failed or was deleted)
     required = hit.agreements_required
@@ -162,8 +197,15 @@ def _save_agreed_answer(
     return bool(saved)
 
 
-def _current_hit(outsourcer: Outsourcer) -> HIT | None:
-    return outsourcer.hits.filter(status=HIT.Status.LIVE).order_by("-batch_number").first()
+def _current_hit(outsourcer: Outsourcer, reviewed: HIT | None) -> HIT | None:
+    """The live HIT of the latest batch: the one under review when it was so as read."""
+    if reviewed is not None and getattr(reviewed, "current_hit", None) == reviewed.pk:
+        return reviewed
+    return _live_batches(outsourcer).first()
+
+
+def _live_batches(outsourcer: Outsourcer | OuterRef) -> QuerySet[HIT]:
+    return HIT.objects.filter(outsourcer=outsourcer, status=HIT.Status.LIVE).order_by("-batch_number", "-pk")
 
 
 def _all_assignments_in(outsourcer: Outsourcer) -> bool:

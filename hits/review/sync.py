@@ -7,6 +7,7 @@ the ledger as they stand, with the scores they earn.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -21,15 +22,33 @@ from platforms import PlatformAssignment, platform_for
 from workers.models import Worker
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What listing a HIT's assignments brought: how many were new, and whether the platform shows
+    any submitted work it has not decided (which crowdhr may have left to decide)."""
+
+    new: int = 0
+    submitted: bool = False
+
+
 def fetch_assignments(hit: HIT) -> int:
-    """List the HIT's assignments on the platform and store them; returns how many were new.
+    """List the HIT's assignments on the platform and store them; returns how many were new."""
+    return list_and_store(hit).new
+
+
+def list_and_store(hit: HIT) -> Listing:
+    """List the HIT's assignments on the platform and store them.
 
     A hosted HIT (`hits.hosted`) is crowdhr's own: its assignments are stored by crowdhr as they
     come, so nothing is asked of the platform (which does not know the HIT)."""
     if is_hosted(hit):
         count_assignments(hit)
-        return 0
-    return store_assignments(hit, platform_for(hit.outsourcer.account).list_assignments(hit.hit_id))
+        return Listing()
+    listed = platform_for(hit.outsourcer.account).list_assignments(hit.hit_id)
+    return Listing(
+        new=store_assignments(hit, listed),
+        submitted=any(a.status == Assignment.PlatformStatus.SUBMITTED for a in listed),
+    )
 
 
 def store_assignments(hit: HIT, listed: Sequence[PlatformAssignment]) -> int:
