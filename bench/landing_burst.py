@@ -2,7 +2,7 @@
 
 Publishes a study's HITs on the local MTurk (its own gunicorn), has N workers (default 256)
 accept, then N threads land on crowdhr (gunicorn; PostgreSQL when DATABASE_URL is set, else
-SQLite) at the same moment and follow the landing's way into oTree (the 302 to the session-wide
+SQLite) at the same moment and follow the landing's way into oTree (one 302 to the session-wide
 link; oTree itself is not contacted: landing makes no oTree call). The same gunicorn also serves a
 baseline (`bench._baseline`: what a bare redirector does, one get_or_create and a 302) to the same
 workers. Prints arrivals/s, p50/p99 and CPU milliseconds per arrival (web, database, platform) for
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import statistics
 import sys
 import threading
@@ -30,8 +29,6 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._server import free_port, gunicorn, scratch_environment
-
-GO_LINK = re.compile(r'id="crowdhr-start"[^>]*href="([^"]+)"')
 
 
 def publish(name: str, workers: int, emulator_url: str):
@@ -94,21 +91,15 @@ def publish(name: str, workers: int, emulator_url: str):
 
 
 def arrive(http, base: str, study_pk: int, submit_to: str, worker_id: str, hit_id: str, assignment_id: str):
-    """One worker's way into oTree: the landing's 302 (or its page's link, then the 302). Seconds
-    taken, where it led, and how many requests it took."""
+    """One worker's way into oTree: the landing's 302. Seconds taken, where it led, and how many
+    requests it took."""
     query = urlencode(
         {"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id, "turkSubmitTo": submit_to}
     )
     started = time.perf_counter()
     landing = http.get(f"{base}/study/{study_pk}/?{query}", allow_redirects=False, timeout=60)
-    if landing.status_code == 302:
-        return time.perf_counter() - started, landing.headers["Location"], 1
-    match = GO_LINK.search(landing.text)
-    if landing.status_code != 200 or not match:
-        return time.perf_counter() - started, f"landing answered {landing.status_code}", 1
-    redirect = http.get(base + match.group(1), allow_redirects=False, timeout=60)
-    where = redirect.headers.get("Location", f"go answered {redirect.status_code}")
-    return time.perf_counter() - started, where, 2
+    where = landing.headers.get("Location", f"landing answered {landing.status_code}")
+    return time.perf_counter() - started, where, 1
 
 
 def arrive_bare(

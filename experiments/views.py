@@ -207,7 +207,7 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
     if claim.participant is None:
         return _refused(request, experiment, claim.refusal)
     response = HttpResponseRedirect(services.otree_link(experiment, claim.participant))
-    response._csp_exempt = True  # django-csp: a redirect shows nothing to protect
+    response._csp_exempt = True  # type: ignore[attr-defined]  # django-csp: a redirect has no page to protect
     places.bind(request, response, claim.participant)
     return response
 

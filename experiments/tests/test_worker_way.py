@@ -6,6 +6,8 @@ HTTP; simulated workers accept through the `crowd` fixture and browse with plain
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -338,3 +340,28 @@ def test_two_browsers_racing_for_a_first_place_give_it_to_one(study, crowd):
     assert first.participant is not None and first.bind
     assert (second.participant, second.refusal) == (None, "elsewhere")
     assert Participant.objects.count() == 1
+
+
+def test_tabs_of_separate_browsers_landing_at_once_get_one_place_and_one_way_in(study, browser, crowd):
+    services.experiment_publish(experiment=study, by=None)
+    hit = hits_of(study)[0]
+    assignment_id = crowd.accept(hit.hit_id, "AW1")
+    tabs = [browser(study, "AW1") for _ in range(6)]
+    gate = threading.Barrier(len(tabs))
+
+    def land(tab):
+        gate.wait()
+        return tab.land(assignment_id, hit.hit_id)
+
+    with ThreadPoolExecutor(max_workers=len(tabs)) as pool:
+        pages = list(pool.map(land, tabs))
+
+    winners = [tab for tab, page in zip(tabs, pages, strict=True) if went_in(page)]
+    assert len(winners) == 1
+    assert all(page.status_code in (200, 403) for page in pages if not went_in(page))  # wait, or elsewhere
+    assert Participant.objects.count() == 1 and Visit.objects.count() == 1
+    # the winner comes back to the same place; a losing tab still gets no way in
+    assert winners[0].go(winners[0].land(assignment_id, hit.hit_id)).endswith("participant_label=AW1")
+    loser = next(tab for tab in tabs if tab is not winners[0])
+    assert loser.land(assignment_id, hit.hit_id).status_code == 403
+    assert Visit.objects.count() == 1
