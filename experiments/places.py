@@ -269,15 +269,17 @@ def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
 
 
 def _count_in_progress(experiment: Experiment, key: str) -> int:
-    platform = platform_for(experiment.account)
-    count = 0
-    for hit_id in HIT.objects.filter(outsourcer__experiment=experiment, status=HIT.Status.LIVE).values_list(
-        "hit_id", flat=True
-    ):
-        try:
-            count += platform.in_progress(hit_id)
-        except PlatformError:
-            continue  # unknown counts as nothing in progress: the spare places still admit
+    live = list(
+        HIT.objects.filter(outsourcer__experiment=experiment, status=HIT.Status.LIVE).values_list(
+            "hit_id", flat=True
+        )
+    )
+    account_hits = HIT.objects.filter(
+        outsourcer__account_id=experiment.account_id, status=HIT.Status.LIVE
+    ).count()
+    # a HIT the platform cannot count now counts as nothing in progress: the spare places still admit
+    counts = platform_for(experiment.account).in_progress_of(live, account_hits=account_hits)
+    count = sum(counts.values())
     cache.set(key, (count, time.time()), IN_PROGRESS_KEEP_SECONDS)
     return count
 
@@ -347,7 +349,7 @@ def place_claim(*, experiment: Experiment, held: Participant | None, landing: La
         return _move(
             experiment, held, landing, facts, _confirmed(experiment, landing, facts), now, rebind=False
         )
-    participant = Participant.objects.get(pk=facts.place_pk) if facts.place_pk else None
+    participant = Participant.objects.filter(pk=facts.place_pk).first() if facts.place_pk else None
     if participant is not None and participant.is_done:
         return Claim(None, "excluded" if participant.excluded else "done")
     confirmed = _confirmed(experiment, landing, facts)

@@ -284,6 +284,19 @@ class Platform(abc.ABC):
         the claims crowdhr takes on trust (MTurk: GetHIT's NumberOfAssignmentsPending)."""
         return self.get_hit(hit_id).pending
 
+    def in_progress_of(self, hit_ids: Sequence[str], *, account_hits: int) -> dict[str, int]:
+        """`in_progress` of each of `hit_ids`, in as few calls as the platform allows; a HIT the
+        platform cannot count now is left out. `account_hits` is about how many HITs the account
+        has (crowdhr's own count): it tells whether reading the account's listing is cheaper
+        than one call per HIT. One call per HIT here."""
+        counts = {}
+        for hit_id in hit_ids:
+            try:
+                counts[hit_id] = self.in_progress(hit_id)
+            except PlatformError:
+                continue
+        return counts
+
     @abc.abstractmethod
     def list_hits(self) -> list[PlatformHit]:
         """Every HIT of this account (all pages)."""

@@ -210,6 +210,23 @@ class MTurk(Platform):
     def list_hits(self) -> list[PlatformHit]:
         return [_hit(raw) for raw in self._pages("ListHITs", "HITs")]
 
+    def in_progress_of(self, hit_ids: Sequence[str], *, account_hits: int) -> dict[str, int]:
+        """GetHIT per HIT, or ListHITs pages (100 HITs each) when the account has fewer pages than
+        `hit_ids` has HITs: a study of 100 HITs is counted in one call, not 100."""
+        wanted = set(hit_ids)
+        if -(-max(account_hits, 1) // PAGE_SIZE) >= len(wanted):
+            return super().in_progress_of(hit_ids, account_hits=account_hits)
+        counts: dict[str, int] = {}
+        try:
+            for raw in self._pages("ListHITs", "HITs"):
+                if raw["HITId"] in wanted:
+                    counts[raw["HITId"]] = raw.get("NumberOfAssignmentsPending", 0)
+                    if len(counts) == len(wanted):
+                        break
+        except PlatformError:
+            pass  # what was counted stands; the rest is unknown
+        return counts
+
     def expire_hit(self, hit_id: str) -> None:
         self.update_expiration(hit_id, datetime(2015, 1, 1, tzinfo=UTC))
 

@@ -75,6 +75,25 @@ def test_listing_pages_through_more_than_250_assignments(platform, crowd):
     assert len(attempts) == 3  # pages of 100, 100 and 60: a short page is the last, no empty page asked
 
 
+def test_work_in_progress_of_a_studys_hits_is_counted_in_as_few_calls_as_the_account_allows(platform, crowd):
+    hits = [platform.create_hit(spec(places=3), unique_request_token=f"busy-{n}") for n in range(4)]
+    for n, hit in enumerate(hits):
+        for worker in range(n):
+            crowd.accept(hit.hit_id, f"ABUSY{n}X{worker}")
+    wanted = [hit.hit_id for hit in hits[1:]]  # one HIT of the account is another study's
+
+    attempts = count_attempts(platform)
+    listed = platform.in_progress_of(wanted, account_hits=len(hits))  # one page beats three GetHITs
+    one_each = platform.in_progress_of(wanted, account_hits=1000)  # ten pages would not
+
+    assert listed == one_each == {hits[1].hit_id: 1, hits[2].hit_id: 2, hits[3].hit_id: 3}
+    assert (
+        attempts
+        == ["MTurkRequesterServiceV20170117.ListHITs"] + ["MTurkRequesterServiceV20170117.GetHIT"] * 3
+    )
+    assert platform.in_progress_of(["3NOSUCHHIT"], account_hits=1000) == {}  # unknown: left out
+
+
 def test_notify_workers_splits_into_calls_of_one_hundred(platform, crowd):
     hit = platform.create_hit(spec(places=1), unique_request_token="contract-notify")
     platform.approve_assignment(crowd.work(hit.hit_id, "AWORKER1", {"answer": "x"}))
