@@ -64,7 +64,7 @@ def publish(workers: int, tasks: int, answers: int):
     )
     study.refresh_from_db()
     services.hosted_publish(study=study, by=None)
-    hit = study.experiment.outsourcers.get().hits.get()
+    hit = study.experiment.outsourcers.filter(hosted_item__isnull=True).get().hits.get()  # not an item's
     links = []
     for _ in range(workers):
         submission = twin.take_part(hit.hit_id, twin.new_participant())
@@ -136,15 +136,17 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=6, help="tasks per worker")
     parser.add_argument("--answers", type=int, default=3, help="answers per item")
     args = parser.parse_args()
-    port = free_port()
+    port, twin_port = free_port(), free_port()
     with scratch_environment("hosted"):
-        os.environ["PROLIFIC_EMULATOR_URL"] = f"http://127.0.0.1:{port}/emulator/prolific/api/v1/"
+        # the local Prolific is served apart, as Prolific is: crowdhr's landings call it, and a
+        # server calling itself under a burst would wait on its own busy threads
+        os.environ["PROLIFIC_EMULATOR_URL"] = f"http://127.0.0.1:{twin_port}/emulator/prolific/api/v1/"
         os.environ["SITE_URL"] = f"http://127.0.0.1:{port}"
         import django
 
         django.setup()
         database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
-        with gunicorn(port, workers=2, threads=16) as base:
+        with gunicorn(twin_port), gunicorn(port, workers=2, threads=16) as base:
             study, items, links = publish(args.workers, args.tasks, args.answers)
             gate = threading.Barrier(len(links))
             started = time.perf_counter()
