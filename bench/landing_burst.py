@@ -6,7 +6,8 @@ SQLite) at the same moment and follow the landing's way into oTree (one 302 to t
 link; oTree itself is not contacted: landing makes no oTree call). The same gunicorn also serves a
 baseline (`bench._baseline`: what a bare redirector does, one get_or_create and a 302) to the same
 workers. Prints arrivals/s, p50/p99 and CPU milliseconds per arrival (web, database, platform) for
-first landings, the same workers coming back, and a race of several tabs per worker, each against
+first landings (at once, and one at a time), the same workers coming back (at once, and one at a
+time), and a race of several tabs per worker, each against
 the baseline; checks every worker got exactly one participant place, labelled with their own id.
 Targets: crowdhr >= 1.0x the baseline's arrivals/s; one at a time, p99 under 50 ms.
 
@@ -276,7 +277,9 @@ def main() -> int:
             meter = CpuMeter(crowdhr_port, emulator_port, database_name)
             study, arrivals, submit_to = publish("burst", args.workers, emulator_url)
             racing, racers, _ = publish("race", args.workers // args.tabs, emulator_url)
+            solo, soloists, _ = publish("solo", args.workers // 4, emulator_url)
             bare, bare_racing = copy_study(study, "bare"), copy_study(racing, "bare race")
+            bare_solo = copy_study(solo, "bare solo")
             tabs = [arrival for arrival in racers for _ in range(args.tabs)]
             print(
                 f"landing burst: gunicorn 2 workers x 16 threads, {'PostgreSQL' if postgres else 'SQLite'}, "
@@ -285,6 +288,7 @@ def main() -> int:
             )
             rounds = [
                 ("first landing", burst, study, bare, arrivals),
+                ("first landing, one at a time", one_at_a_time, solo, bare_solo, soloists),
                 ("coming back", burst, study, bare, arrivals),
                 ("coming back, one at a time", one_at_a_time, study, bare, arrivals),
                 (f"race, {args.tabs} tabs per worker", burst, racing, bare_racing, tabs),
@@ -311,6 +315,7 @@ def main() -> int:
             print(*lines, sep="\n")
         problems += check_places(study.pk, args.workers) + check_places(racing.pk, len(racers))
         problems += check_places(bare.pk, args.workers) + check_places(bare_racing.pk, len(racers))
+        problems += check_places(solo.pk, len(soloists)) + check_places(bare_solo.pk, len(soloists))
     for problem in problems[:20]:
         print("PROBLEM", problem)
     print("every worker got exactly one participant place" if not problems else f"{len(problems)} problems")
