@@ -212,7 +212,8 @@ class Participant(models.Model):
 
 
 class Visit(models.Model):
-    """One arrival of a worker on the landing page, with what their browser told us."""
+    """One browser's stay on one assignment: its landing (straight into oTree), with what the browser
+    told us (its user agent; the screen, reported from the done page)."""
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="visits")
     assignment_id = models.CharField(max_length=64)

@@ -89,7 +89,7 @@ def _otree_problem(url: str, error: OtreeError) -> str:
 
 # --- publishing -------------------------------------------------------------------------------
 def landing_url(experiment: Experiment) -> str:
-    """crowdhr's landing page for the study: the ExternalQuestion's address."""
+    """crowdhr's landing for the study (the ExternalQuestion's address): one redirect into oTree."""
     return settings.SITE_URL + reverse("experiments:landing", args=[experiment.pk])
 
 

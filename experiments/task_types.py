@@ -34,7 +34,7 @@ COMPLETION_CODE_FIELD = "completion_code"
 
 @register("otree_study")
 class OtreeStudy(TaskType):
-    """config: {"experiment_id": <pk>}; inputs: {"url": <crowdhr's landing page for the study>}."""
+    """config: {"experiment_id": <pk>}; inputs: {"url": <crowdhr's landing for the study>}."""
 
     label = "oTree study (decided by completion)"
     decides_by = "completion"
