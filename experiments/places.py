@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from experiments.models import Experiment, Participant, Visit
 from hits.models import HIT, Assignment
-from platforms import PlatformError, platform_for, platform_type
+from platforms import PlatformError, platform_for, shows_work_in_progress
 from workers.models import Worker
 
 COOKIE_PREFIX = "crowdhr_place_"
@@ -302,7 +302,7 @@ def _confirmed(experiment: Experiment, landing: Landing, facts: Facts) -> bool |
         if facts.assignment_worker != landing.worker_id:
             raise WrongWorker("This assignment belongs to another worker.")
         return True
-    if not platform_type(experiment.account.platform).client_class.shows_work_in_progress:
+    if not shows_work_in_progress(experiment.account):
         return None  # MTurk shows only submitted assignments: nothing to ask at landing
     try:
         reported = platform_for(experiment.account).get_assignment(landing.assignment_id)

@@ -46,6 +46,7 @@ __all__ = [
     "platform_for",
     "platform_type",
     "registered",
+    "shows_work_in_progress",
     "supports",
 ]
 
@@ -67,6 +68,12 @@ def supports(account: PlatformAccount, capability: Capability) -> bool:
         return platform_type(account.platform).supports(capability)
     except PlatformError:
         return False
+
+
+def shows_work_in_progress(account: PlatformAccount) -> bool:
+    """Does the account's platform show an assignment while it is being worked on (Prolific's
+    active submissions), so a landing can be confirmed at once? False: only once submitted (MTurk)."""
+    return platform_type(account.platform).client_class.shows_work_in_progress
 
 
 def fees_for(account: PlatformAccount) -> FeeRules:

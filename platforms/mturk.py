@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import math
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -214,7 +215,7 @@ class MTurk(Platform):
         """GetHIT per HIT, or ListHITs pages (100 HITs each) when the account has fewer pages than
         `hit_ids` has HITs: a study of 100 HITs is counted in one call, not 100."""
         wanted = set(hit_ids)
-        if -(-max(account_hits, 1) // PAGE_SIZE) >= len(wanted):
+        if math.ceil(max(account_hits, 1) / PAGE_SIZE) >= len(wanted):
             return super().in_progress_of(hit_ids, account_hits=account_hits)
         counts: dict[str, int] = {}
         try:
