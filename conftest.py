@@ -13,11 +13,14 @@ from experiments.testing import otree_server_fixture
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with an empty cache: what one test's pages cached (a study by its id, which
-    the next test's database reuses) must not answer for another's."""
+    """Each test starts with an empty cache and empty memos: what one test's pages kept (a study by
+    its id, which the next test's database reuses) must not answer for another's."""
     from django.core.cache import cache
 
+    from crowdhr import memo
+
     cache.clear()
+    memo.forget_all()
 
 
 @pytest.fixture

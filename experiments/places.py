@@ -18,7 +18,7 @@ Rules (the threat model is in the README's security section):
 - A claim the platform cannot confirm yet (MTurk shows assignments only once submitted) holds a
   place for at most the HIT's assignment duration, and unconfirmed claims are bounded by the work
   the platform reports in progress plus the study's spare places (`spare_places`), the platform's
-  count cached for seconds. A refused landing waits (the page retries) instead of being turned away.
+  count kept for seconds by each process (`experiments.in_progress`). A refused landing waits (the page retries) instead of being turned away.
 """
 
 from __future__ import annotations
@@ -26,20 +26,20 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from crowdhr.memo import Memo
+from experiments.in_progress import in_progress
 from experiments.models import Experiment, Participant, Visit
 from hits.models import HIT, Assignment
 from platforms import PlatformError, platform_for, shows_work_in_progress
@@ -50,15 +50,8 @@ COOKIE_SALT = "crowdhr-place"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30
 FRAMED_SUFFIX = "_framed"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-#: how long the platform's count of work in progress is trusted, and how often a landing that the
-#: cached count refuses may ask again
-IN_PROGRESS_SECONDS = 10
+#: how often a landing that the kept count of work in progress refuses may ask the platform again
 IN_PROGRESS_REFRESH_SECONDS = 1
-#: an older count is kept this long, served while one thread counts again (which may take this long
-#: before another may try), and a thread with no count at all waits this long for it
-IN_PROGRESS_KEEP_SECONDS = 60
-IN_PROGRESS_LOCK_SECONDS = 30
-IN_PROGRESS_WAIT_SECONDS = 5
 #: the statuses in which a platform that shows work in progress (Prolific) confirms a landing
 IN_PROGRESS_STATUSES = ("Reserved", "Active")
 
@@ -175,13 +168,13 @@ def spare_places(experiment: Experiment) -> int:
     return max((experiment.num_participants or 0) - posted_assignments(experiment), 0)
 
 
+_POSTED: Memo[int] = Memo(POSTED_SECONDS)
+_ASKED: Memo[bool] = Memo(IN_PROGRESS_REFRESH_SECONDS)
+
+
 def _spare_places_at_landing(experiment: Experiment) -> int:
     """`spare_places`, with the assignments posted counted at most every POSTED_SECONDS."""
-    key = f"crowdhr-posted:{experiment.pk}"
-    posted = cache.get(key)
-    if posted is None:
-        posted = posted_assignments(experiment)
-        cache.set(key, posted, POSTED_SECONDS)
+    posted = _POSTED.get_or_make(experiment.pk, lambda: posted_assignments(experiment)) or 0
     return max((experiment.num_participants or 0) - posted, 0)
 
 
@@ -238,58 +231,12 @@ def _facts(experiment: Experiment, worker_id: str, assignment_id: str, now: date
     return Facts(holding, unconfirmed, place_pk, assignment_worker)
 
 
-def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
-    """Work the platform reports in progress on the study's live HITs (cached for seconds).
-
-    Counted by one thread at a time: when the count is older than IN_PROGRESS_SECONDS, the first
-    thread to see it counts again while the others keep the last count (seconds stale, by design);
-    with no count at all yet, they wait for that one thread (or, past IN_PROGRESS_WAIT_SECONDS,
-    count themselves). `fresh` counts now (the caller asks at most once a second per study)."""
-    key = f"crowdhr-in-progress:{experiment.pk}"
-    if fresh:
-        return _count_in_progress(experiment, key)
-    cached = cache.get(key)
-    if cached is not None and time.time() - cached[1] < IN_PROGRESS_SECONDS:
-        return cached[0]
-    lock = f"{key}:counting"
-    deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
-    while not cache.add(lock, 1, IN_PROGRESS_LOCK_SECONDS):
-        if cached is not None:
-            return cached[0]  # another thread is counting: the last count until it is done
-        if time.monotonic() > deadline:
-            return _count_in_progress(experiment, key)
-        time.sleep(0.02)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached[0]  # the count the other thread just made
-    try:
-        return _count_in_progress(experiment, key)
-    finally:
-        cache.delete(lock)
-
-
-def _count_in_progress(experiment: Experiment, key: str) -> int:
-    live = list(
-        HIT.objects.filter(outsourcer__experiment=experiment, status=HIT.Status.LIVE).values_list(
-            "hit_id", flat=True
-        )
-    )
-    account_hits = HIT.objects.filter(
-        outsourcer__account_id=experiment.account_id, status=HIT.Status.LIVE
-    ).count()
-    # a HIT the platform cannot count now counts as nothing in progress: the spare places still admit
-    counts = platform_for(experiment.account).in_progress_of(live, account_hits=account_hits)
-    count = sum(counts.values())
-    cache.set(key, (count, time.time()), IN_PROGRESS_KEEP_SECONDS)
-    return count
-
-
 def _room_for_unconfirmed(experiment: Experiment, unconfirmed: int) -> bool:
     spare = _spare_places_at_landing(experiment)
     if unconfirmed < in_progress(experiment) + spare:
         return True
-    # the cached count may predate this worker's accept: ask again, at most once a second per study
-    if cache.add(f"crowdhr-in-progress-asked:{experiment.pk}", 1, IN_PROGRESS_REFRESH_SECONDS):
+    # the kept count may predate this worker's accept: ask again, at most once a second per study
+    if _ASKED.add(experiment.pk, True):
         return unconfirmed < in_progress(experiment, fresh=True) + spare
     return False
 

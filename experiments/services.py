@@ -24,6 +24,7 @@ from django_celery_beat.models import ClockedSchedule, IntervalSchedule, Periodi
 
 from crowdhr import audit
 from crowdhr.audit import User
+from crowdhr.memo import Memo
 from experiments.batches import batch_hit_settings, batch_publish
 from experiments.models import Experiment, OtreeSite, Participant, Visit
 from experiments.otree import OtreeClient, OtreeError, OtreeParticipant
@@ -387,26 +388,23 @@ class WrongHit(ServiceError):
 
 
 STUDY_HIT_CACHE_SECONDS = 3600
+_STUDY_HITS: Memo[int] = Memo(STUDY_HIT_CACHE_SECONDS, size=65536)
 
 
 def study_hit_duration(experiment: Experiment, hit_id: str) -> int | None:
     """The assignment duration (seconds) of `hit_id` when it is one of the study's HITs, else None.
 
-    A HIT never changes study or duration, so a yes is cached."""
-    key = f"crowdhr-study-hit:{experiment.pk}:{hit_id}"
-    duration = cache.get(key)
-    if duration is not None:
-        return duration
-    found = (
-        HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id)
-        .values_list("duration_seconds", flat=True)
-        .first()
-    )
-    if found is None:
-        return None
-    duration = found or experiment.duration_seconds
-    cache.set(key, duration, STUDY_HIT_CACHE_SECONDS)
-    return duration
+    A HIT never changes study or duration, so a yes is kept by the process (a no is asked again)."""
+
+    def duration() -> int | None:
+        found = (
+            HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id)
+            .values_list("duration_seconds", flat=True)
+            .first()
+        )
+        return None if found is None else found or experiment.duration_seconds
+
+    return _STUDY_HITS.get_or_make((experiment.pk, hit_id), duration)
 
 
 def visit_record_screen(*, participant: Participant, screen: str) -> bool:

@@ -14,7 +14,6 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from crowdhr.memo import Memo
 from experiments import places, services
 from experiments.completion import completion_code
 from experiments.models import Experiment, Participant
@@ -62,22 +62,24 @@ STUDY_FIELDS = (
 STUDY_CACHE_SECONDS = 5
 
 
+_STUDIES: Memo[Experiment] = Memo(STUDY_CACHE_SECONDS)
+
+
 def _study(pk: int) -> Experiment:
     """A published oTree study, with only what worker pages show (the landing is a hot path: read
-    at most every STUDY_CACHE_SECONDS by each web process)."""
-    key = f"crowdhr-worker-study:{pk}"
-    experiment = cache.get(key)
-    if experiment is None:
-        experiment = (
+    at most every STUDY_CACHE_SECONDS by each web process, and shared by its threads: read-only)."""
+    experiment = _STUDIES.get_or_make(
+        pk,
+        lambda: (
             Experiment.objects.filter(pk=pk, kind=Experiment.Kind.OTREE)
             .exclude(otree_session_wide_url="")
             .select_related("account")
             .only(*STUDY_FIELDS, "account__platform", "account__environment")
             .first()
-        )
-        if experiment is None:
-            raise BadRequest("There is no such study. Please return the HIT.", status=404)
-        cache.set(key, experiment, STUDY_CACHE_SECONDS)
+        ),
+    )
+    if experiment is None:
+        raise BadRequest("There is no such study. Please return the HIT.", status=404)
     return experiment
 
 

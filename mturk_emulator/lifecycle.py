@@ -7,9 +7,11 @@ the stored timestamps (see `mturk_emulator.clock`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -88,13 +90,28 @@ class HitCounts:
         return self.pending + self.submitted + self.completed
 
 
+_COUNTED = {
+    "pending": Count("id", filter=Q(status=Assignment.ACCEPTED)),
+    "submitted": Count("id", filter=Q(status=Assignment.SUBMITTED)),
+    "completed": Count("id", filter=Q(status__in=[Assignment.APPROVED, Assignment.REJECTED])),
+}
+
+
 def hit_counts(hit: HIT) -> HitCounts:
     """Count a HIT's assignments by what they hold."""
-    counts = hit.assignments.aggregate(
-        pending=Count("id", filter=Q(status=Assignment.ACCEPTED)),
-        submitted=Count("id", filter=Q(status=Assignment.SUBMITTED)),
-        completed=Count("id", filter=Q(status__in=[Assignment.APPROVED, Assignment.REJECTED])),
-    )
+    return _hit_counts(hit, hit.assignments.aggregate(**_COUNTED))
+
+
+def hit_counts_of(hits: Iterable[HIT]) -> dict[int, HitCounts]:
+    """`hit_counts` of many HITs (a page of a list operation) in one query, by HIT pk."""
+    hits = list(hits)
+    rows: Any = Assignment.objects.filter(hit__in=hits).order_by().values("hit").annotate(**_COUNTED)
+    found = {row["hit"]: row for row in rows}
+    none = {"pending": 0, "submitted": 0, "completed": 0}
+    return {hit.pk: _hit_counts(hit, found.get(hit.pk, none)) for hit in hits}
+
+
+def _hit_counts(hit: HIT, counts: dict[str, int]) -> HitCounts:
     taken = counts["pending"] + counts["submitted"] + counts["completed"]
     available = 0 if hit.disposed else max(0, hit.max_assignments - taken)
     return HitCounts(counts["pending"], counts["submitted"], counts["completed"], available)

@@ -11,6 +11,7 @@ import base64
 import gzip
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -260,8 +261,9 @@ def encode(payload: dict[str, Any]) -> str:
     return json.dumps(payload, default=_wire_value)
 
 
-def page(items: list[Any], params: dict[str, Any], default_size: int = 10) -> tuple[list[Any], str | None]:
-    """One page of `items` for MaxResults / NextToken, and the token of the next page.
+def page(items: Any, params: dict[str, Any], default_size: int = 10) -> tuple[Sequence[Any], str | None]:
+    """One page of `items` (a list, or a query set: only the page is read) for MaxResults /
+    NextToken, and the token of the next page.
 
     As on MTurk, every page with results carries a NextToken, the last one too; only the page
     after it comes back empty (NumResults 0) and without a NextToken. Clients loop until then.

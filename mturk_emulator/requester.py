@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -169,9 +169,9 @@ def _refuse_repeated_token(account: Account, purpose: str, token: str | None) ->
 # --- Output shapes ------------------------------------------------------------------------
 
 
-def hit_output(hit: HIT) -> Result:
-    """A HIT as MTurk's `HIT` structure."""
-    counts = lifecycle.hit_counts(hit)
+def hit_output(hit: HIT, counts: lifecycle.HitCounts | None = None) -> Result:
+    """A HIT as MTurk's `HIT` structure (`counts`: its assignments', when already counted)."""
+    counts = counts or lifecycle.hit_counts(hit)
     output = {
         "HITId": hit.hit_id,
         "HITTypeId": hit.hit_type.hit_type_id,
@@ -257,6 +257,17 @@ def qualification_output(score: Qualification) -> Result:
 def _paged(key: str, items: list[Any], params: Params, render: Callable[[Any], Result]) -> Result:
     chunk, next_token = page(items, params)
     result = {"NumResults": len(chunk), key: [render(item) for item in chunk]}
+    if next_token:
+        result["NextToken"] = next_token
+    return result
+
+
+def _paged_hits(hits: Sequence[HIT] | QuerySet[HIT], params: Params) -> Result:
+    """A page of HITs, their assignments counted in one query for the page."""
+    chunk, next_token = page(hits, params)
+    chunk = list(chunk)
+    counts = lifecycle.hit_counts_of(chunk)
+    result: Result = {"NumResults": len(chunk), "HITs": [hit_output(hit, counts[hit.pk]) for hit in chunk]}
     if next_token:
         result["NextToken"] = next_token
     return result
@@ -393,8 +404,7 @@ def get_hit(account: Account, params: Params) -> Result:
 
 @operation("ListHITs")
 def list_hits(account: Account, params: Params) -> Result:
-    hits = list(_listed_hits(account))
-    return _paged("HITs", hits, params, hit_output)
+    return _paged_hits(_listed_hits(account), params)
 
 
 @operation("ListReviewableHITs")
@@ -403,8 +413,9 @@ def list_reviewable_hits(account: Account, params: Params) -> Result:
     hits = _listed_hits(account)
     if params.get("HITTypeId"):
         hits = hits.filter(hit_type__hit_type_id=params["HITTypeId"])
-    reviewable = [hit for hit in hits if lifecycle.hit_status(hit) == wanted]
-    return _paged("HITs", reviewable, params, hit_output)
+    counts = lifecycle.hit_counts_of(hits)
+    reviewable = [hit for hit in hits if lifecycle.hit_status(hit, counts[hit.pk]) == wanted]
+    return _paged_hits(reviewable, params)
 
 
 @operation("UpdateExpirationForHIT")
@@ -981,7 +992,7 @@ def list_hits_for_qualification_type(account: Account, params: Params) -> Result
         for hit in hits
         if any(r["QualificationTypeId"] == type_id for r in hit.qualification_requirements)
     ]
-    return _paged("HITs", using, params, hit_output)
+    return _paged_hits(using, params)
 
 
 @operation("ListQualificationRequests")

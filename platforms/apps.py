@@ -6,3 +6,9 @@ class PlatformsConfig(AppConfig):
 
     name = "platforms"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from crowdhr.warm import on_start
+        from platforms import mturk
+
+        on_start(mturk.warm_up)

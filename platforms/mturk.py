@@ -14,6 +14,7 @@ import html
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -100,7 +101,7 @@ class MTurk(Platform):
         self.environment = environment
         self.name = f"mturk-{environment}"
         self.endpoint_url = endpoint_url
-        self.client = boto3.session.Session().client(
+        self.client = _new_client(
             "mturk",
             region_name="us-east-1",
             endpoint_url=endpoint_url,
@@ -619,11 +620,33 @@ def _rate_limit() -> Rate | None:
 
 def connect(account: PlatformAccount) -> MTurk:
     """The MTurk client for a researcher's account, with that account's own credentials."""
-    return _client(
+    key = (
         account.environment,
         account.access_key_id or settings.MTURK_DEFAULT_ACCESS_KEY_ID,
         account.secret_access_key or settings.MTURK_DEFAULT_SECRET_ACCESS_KEY,
         emulator_url() if account.environment == "emulator" else None,
+    )
+    with _CLIENTS_LOCK:  # a burst of landings on a new account makes its client once, not once a thread
+        return _client(*key)
+
+
+_CLIENTS_LOCK = threading.Lock()
+
+#: one boto3 session per process: its loader reads MTurk's service model once, so a client for
+#: another account costs milliseconds instead of a model load (sessions are not thread-safe: a lock)
+_SESSION = boto3.session.Session()
+_SESSION_LOCK = threading.Lock()
+
+
+def _new_client(*args: Any, **kwargs: Any) -> Any:
+    with _SESSION_LOCK:
+        return _SESSION.client(*args, **kwargs)
+
+
+def warm_up() -> None:
+    """Load MTurk's service model before the first request needs a client (a web process's start)."""
+    _new_client(
+        "mturk", region_name="us-east-1", aws_access_key_id="warm-up", aws_secret_access_key="warm-up"
     )
 
 

@@ -1,7 +1,7 @@
-"""The platform's count of work in progress is counted by one thread at a time (`places.in_progress`).
+"""The platform's count of work in progress, as a web process keeps it (`experiments.in_progress`).
 
-A burst of landings all missing the cached count used to count it once each (a platform call per
-live HIT, per thread). Now one thread counts; the others keep the last count, or wait for the first.
+A burst of landings on a study with no count yet counts it once; an old count is answered at once
+while one background thread counts again, so no landing waits for the platform in steady traffic.
 """
 
 from __future__ import annotations
@@ -11,69 +11,114 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.cache import cache
 
-from experiments import places
+from crowdhr import memo
+from experiments import in_progress
 from experiments.models import Experiment
 
 
 @pytest.fixture
 def counting(monkeypatch):
-    """A count that takes 100 ms and returns how many counts started before it (1, 2, ...)."""
-    counts: list[float] = []
+    """A count that takes 100 ms and answers how many counts started before it (1, 2, ...); the
+    threads that made them are in `counting.threads`."""
+    counts: list[str] = []
     lock = threading.Lock()
 
-    def count(experiment, key):
-        with lock:
-            counts.append(time.monotonic())
-            n = len(counts)
-        time.sleep(0.1)
-        cache.set(key, (n, time.time()), places.IN_PROGRESS_KEEP_SECONDS)
-        return n
+    def counter(experiment):
+        generation = in_progress._COUNTS.generation
 
-    monkeypatch.setattr(places, "_count_in_progress", count)
+        def count() -> int:
+            with lock:
+                counts.append(threading.current_thread().name)
+                n = len(counts)
+            time.sleep(0.1)
+            in_progress._COUNTS.put(experiment.pk, (n, time.monotonic()), generation=generation)
+            return n
+
+        return count
+
+    monkeypatch.setattr(in_progress, "_counter", counter)
     return counts
-
-
-def study(pk: int) -> Experiment:
-    cache.delete(f"crowdhr-in-progress:{pk}")
-    cache.delete(f"crowdhr-in-progress:{pk}:counting")
-    return Experiment(pk=pk)
 
 
 def burst(experiment: Experiment, threads: int = 16) -> list[int]:
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda _: places.in_progress(experiment), range(threads)))
+        return list(pool.map(lambda _: in_progress.in_progress(experiment), range(threads)))
+
+
+def make_old(experiment: Experiment, count: int) -> None:
+    counted_at = time.monotonic() - in_progress.IN_PROGRESS_SECONDS - 1
+    in_progress._COUNTS.put(experiment.pk, (count, counted_at))
+
+
+def wait_for_recount(experiment: Experiment) -> None:
+    deadline = time.monotonic() + 5
+    while experiment.pk in in_progress._counting and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_with_no_count_yet_one_thread_counts_and_the_others_wait_for_it(counting):
-    experiment = study(910001)
-    assert burst(experiment) == [1] * 16
+    assert burst(Experiment(pk=910001)) == [1] * 16
     assert len(counting) == 1
 
 
-def test_an_old_count_is_served_while_one_thread_counts_again(counting):
-    experiment = study(910002)
-    cache.set(f"crowdhr-in-progress:{experiment.pk}", (7, time.time() - places.IN_PROGRESS_SECONDS - 1), 60)
-    answers = burst(experiment)
+def test_an_old_count_is_answered_at_once_while_one_background_thread_counts_again(counting):
+    experiment = Experiment(pk=910002)
+    make_old(experiment, 7)
+    started = time.monotonic()
+    assert burst(experiment) == [7] * 16  # nobody waited for the platform
+    assert time.monotonic() - started < 0.1
+    wait_for_recount(experiment)
     assert len(counting) == 1
-    assert set(answers) == {1, 7}  # the old count, except for the counting thread (and any later one)
-    assert places.in_progress(experiment) == 1  # then everyone has it, without counting again
+    assert counting[0].startswith("crowdhr-in-progress")  # not a landing's thread
+    assert in_progress.in_progress(experiment) == 1  # then everyone has the new count
     assert len(counting) == 1
 
 
 def test_a_recent_count_is_not_counted_again_but_fresh_counts(counting):
-    experiment = study(910003)
-    assert places.in_progress(experiment) == 1
-    assert places.in_progress(experiment) == 1
-    assert places.in_progress(experiment, fresh=True) == 2
-    assert places.in_progress(experiment) == 2
+    experiment = Experiment(pk=910003)
+    assert in_progress.in_progress(experiment) == 1
+    assert in_progress.in_progress(experiment) == 1
+    assert in_progress.in_progress(experiment, fresh=True) == 2
+    assert in_progress.in_progress(experiment) == 2
     assert len(counting) == 2
 
 
 def test_a_thread_that_waited_too_long_counts_itself(counting, monkeypatch):
-    experiment = study(910004)
-    monkeypatch.setattr(places, "IN_PROGRESS_WAIT_SECONDS", 0)
-    cache.add(f"crowdhr-in-progress:{experiment.pk}:counting", 1, 30)  # a counter that never finishes
-    assert places.in_progress(experiment) == 1
+    experiment = Experiment(pk=910004)
+    monkeypatch.setattr(in_progress, "IN_PROGRESS_WAIT_SECONDS", 0)
+    in_progress._counting[experiment.pk] = threading.Event()  # a counter that never finishes
+    try:
+        assert in_progress.in_progress(experiment) == 1
+    finally:
+        in_progress._counting.pop(experiment.pk, None)
     assert len(counting) == 1
+
+
+def test_a_count_begun_before_everything_was_forgotten_is_not_kept(counting):
+    experiment = Experiment(pk=910005)
+    make_old(experiment, 7)
+    assert in_progress.in_progress(experiment) == 7
+    memo.forget_all()  # the next test's database: the background count is of another study
+    wait_for_recount(experiment)
+    assert in_progress._COUNTS.get(experiment.pk) is None
+
+
+def test_a_failed_background_count_keeps_the_old_one_and_is_tried_again(monkeypatch):
+    experiment = Experiment(pk=910006)
+    calls: list[int] = []
+
+    def counter(_experiment):
+        def count() -> int:
+            calls.append(1)
+            raise RuntimeError("the platform's answer could not be read")
+
+        return count
+
+    monkeypatch.setattr(in_progress, "_counter", counter)
+    make_old(experiment, 7)
+    assert in_progress.in_progress(experiment) == 7
+    wait_for_recount(experiment)
+    assert in_progress.in_progress(experiment) == 7
+    wait_for_recount(experiment)
+    assert len(calls) == 2

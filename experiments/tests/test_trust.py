@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.otree]
 @pytest.fixture(autouse=True)
 def ask_the_platform_each_time(monkeypatch):
     """Landings follow each other within milliseconds here: let each one ask for the count again."""
-    monkeypatch.setattr(places, "IN_PROGRESS_REFRESH_SECONDS", 0)
+    monkeypatch.setattr(places._ASKED, "seconds", 0)
 
 
 def published(account, site, **fields):

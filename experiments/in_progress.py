@@ -1,0 +1,148 @@
+"""The work a platform reports in progress on a study's live HITs, as one web process knows it.
+
+A landing the platform cannot confirm yet (MTurk shows an assignment only once submitted) is
+admitted while the study's unconfirmed claims are fewer than this count plus the study's spare
+places (`experiments.places`). Asking the platform at every landing would cost a call per
+arrival, so each process keeps the count:
+
+- younger than IN_PROGRESS_SECONDS, it is answered from memory;
+- older (up to IN_PROGRESS_KEEP_SECONDS), it is answered at once while one background thread of
+  the process counts again, so no landing waits for the platform while traffic is steady;
+- with no count at all (a study's first landing in this process), one thread counts and the others
+  wait for it, for at most IN_PROGRESS_WAIT_SECONDS, after which they count themselves.
+
+The live HITs are read by the landing's own thread (which holds its database connection); the
+background thread only asks the platform.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from crowdhr.memo import Memo
+from experiments.models import Experiment
+from hits.models import HIT
+from platforms import platform_for
+
+logger = logging.getLogger(__name__)
+
+IN_PROGRESS_SECONDS = 10
+IN_PROGRESS_KEEP_SECONDS = 60
+IN_PROGRESS_WAIT_SECONDS = 5
+
+#: study pk -> (count, when it was counted: time.monotonic())
+_COUNTS: Memo[tuple[int, float]] = Memo(IN_PROGRESS_KEEP_SECONDS)
+_counting: dict[int, threading.Event] = {}
+_lock = threading.Lock()
+_recounts: ThreadPoolExecutor | None = None
+
+
+def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
+    """Work the platform reports in progress on the study's live HITs (see the module). `fresh`
+    asks the platform now (callers ask at most once a second per study)."""
+    if fresh:
+        return _counter(experiment)()
+    kept = _COUNTS.get(experiment.pk)
+    if kept is None:
+        return _count_once(experiment)
+    count, counted_at = kept
+    if time.monotonic() - counted_at >= IN_PROGRESS_SECONDS:
+        _count_later(experiment)
+    return count
+
+
+def _counter(experiment: Experiment) -> Callable[[], int]:
+    """The count, ready to be made: the study's live HITs are read now; the platform is asked, and
+    the answer kept, when it is called."""
+    live = list(
+        HIT.objects.filter(outsourcer__experiment=experiment, status=HIT.Status.LIVE).values_list(
+            "hit_id", flat=True
+        )
+    )
+    account_hits = HIT.objects.filter(
+        outsourcer__account_id=experiment.account_id, status=HIT.Status.LIVE
+    ).count()
+    platform = platform_for(experiment.account)
+    generation = _COUNTS.generation
+
+    def count() -> int:
+        # a HIT the platform cannot count now counts as nothing in progress: the spare places admit
+        total = sum(platform.in_progress_of(live, account_hits=account_hits).values())
+        _COUNTS.put(experiment.pk, (total, time.monotonic()), generation=generation)
+        return total
+
+    return count
+
+
+def _start_counting(pk: int) -> threading.Event | None:
+    """Mark the study as being counted by this thread: its event, or None when another counts."""
+    with _lock:
+        if pk in _counting:
+            return None
+        event = _counting[pk] = threading.Event()
+        return event
+
+
+def _done_counting(pk: int, event: threading.Event) -> None:
+    with _lock:
+        _counting.pop(pk, None)
+    event.set()
+
+
+def _count_once(experiment: Experiment) -> int:
+    event = _start_counting(experiment.pk)
+    if event is not None:
+        try:
+            return _counter(experiment)()
+        finally:
+            _done_counting(experiment.pk, event)
+    with _lock:
+        other = _counting.get(experiment.pk)
+    if other is not None:
+        other.wait(IN_PROGRESS_WAIT_SECONDS)
+    kept = _COUNTS.get(experiment.pk)
+    return kept[0] if kept is not None else _counter(experiment)()
+
+
+def _count_later(experiment: Experiment) -> None:
+    event = _start_counting(experiment.pk)
+    if event is None:
+        return
+    try:
+        count = _counter(experiment)
+    except Exception:
+        _done_counting(experiment.pk, event)
+        raise
+
+    def recount() -> None:
+        try:
+            count()
+        except Exception:  # the old count stands; the next landing after this one tries again
+            logger.exception("in_progress_recount_failed", extra={"experiment_id": experiment.pk})
+        finally:
+            _done_counting(experiment.pk, event)
+
+    _recounter().submit(recount)
+
+
+def _recounter() -> ThreadPoolExecutor:
+    global _recounts
+    with _lock:
+        if _recounts is None:
+            _recounts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crowdhr-in-progress")
+        return _recounts
+
+
+def _forget_recounter() -> None:
+    """A forked child (a web worker) starts its own thread: the parent's does not come along."""
+    global _recounts, _lock
+    _recounts, _lock = None, threading.Lock()
+    _counting.clear()
+
+
+os.register_at_fork(after_in_child=_forget_recounter)
