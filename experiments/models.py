@@ -166,7 +166,11 @@ class ParticipantQuerySet(OwnedQuerySet["Participant"]):
 class Participant(models.Model):
     """A worker's one place in an oTree study: the same on every visit, labelled with the worker id."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="participants")
+    # no index of its own: the unique (experiment, worker_id) index serves every lookup by study, and
+    # a second index on the study alone is what PostgreSQL picks before ANALYZE to find one worker
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.PROTECT, related_name="participants", db_index=False
+    )
     worker_id = models.CharField(max_length=64)
     assignment_id = models.CharField(max_length=64, blank=True, help_text="The latest assignment seen.")
     hit_id = models.CharField(max_length=64, blank=True)

@@ -26,18 +26,21 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Field, Model, Sum
+from django.db.models.expressions import Col
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from crowdhr import prepared
 from crowdhr.memo import Memo
 from experiments.in_progress import in_progress
 from experiments.models import Experiment, Participant, Visit
@@ -62,7 +65,8 @@ class WrongWorker(Exception):
 
 @dataclass
 class Claim:
-    """What a landing got: the place (None when refused), why not, and whether to set the cookie."""
+    """What a landing got: the place (None when refused), why not, and whether to set the cookie
+    (not for the browser coming back with the cookie that already holds the place)."""
 
     participant: Participant | None
     refusal: str = ""  # "done", "excluded", "full", "wait", "elsewhere", "other-worker", "unconfirmed"
@@ -109,13 +113,48 @@ def _place_of(value: str, experiment: Experiment) -> Participant | None:
 
 @functools.cache
 def _place_by_pk_sql() -> str:
-    return f"SELECT * FROM {connection.ops.quote_name(Participant._meta.db_table)} WHERE id = %s AND experiment_id = %s"  # noqa: S608
+    table = connection.ops.quote_name(Participant._meta.db_table)
+    listed = ", ".join(
+        connection.ops.quote_name(name) for name in _columns(Participant._meta.concrete_fields)
+    )
+    return f"SELECT {listed} FROM {table} WHERE id = %s AND experiment_id = %s"  # noqa: S608
+
+
+def _columns(fields: Iterable[Field]) -> list[str]:
+    return [f.column or f.attname for f in fields]
 
 
 def _place_by_pk(pk: int, experiment_pk: int) -> Participant | None:
     """The place `pk` of the study: every worker page a holder opens reads it first, so it is read
-    without building a query (the model's table, two parameters)."""
-    return next(iter(Participant.objects.raw(_place_by_pk_sql(), [pk, experiment_pk])), None)
+    without building a query (the model's own columns, two parameters)."""
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "crowdhr_place_by_pk", _place_by_pk_sql(), [pk, experiment_pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [_from_db(value, converters) for value, converters in zip(row, _place_converters(), strict=True)]
+    return Participant.from_db(
+        connection.alias, [f.attname for f in Participant._meta.concrete_fields], values
+    )
+
+
+@functools.cache
+def _place_converters() -> tuple[tuple[Col, tuple[Callable[..., Any], ...]], ...]:
+    """What the database's values of a place's columns go through to become the model's (SQLite
+    gives times as text, for instance): the converters Django's own queries apply."""
+    table = Participant._meta.db_table
+    columns = [f.get_col(table) for f in Participant._meta.concrete_fields]
+    return tuple(
+        (col, tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+        for col in columns
+    )
+
+
+def _from_db(value: Any, converters: tuple[Col, tuple[Callable[..., Any], ...]]) -> Any:
+    col, functions = converters
+    for function in functions:
+        value = function(value, col, connection)
+    return value
 
 
 def bind(request: HttpRequest, response: HttpResponse, participant: Participant) -> None:
@@ -226,7 +265,7 @@ def _facts(experiment: Experiment, worker_id: str, assignment_id: str, now: date
     at = connection.ops.adapt_datetimefield_value(now)
     params = (at, at, experiment.pk, worker_id, assignment_id, experiment.pk, worker_id)
     with connection.cursor() as cursor:
-        cursor.execute(_facts_sql(), params)
+        prepared.execute(cursor, "crowdhr_landing_facts", _facts_sql(), params)
         holding, unconfirmed, place_pk, assignment_worker = cursor.fetchone()
     return Facts(holding, unconfirmed, place_pk, assignment_worker)
 
@@ -290,13 +329,13 @@ def place_claim(*, experiment: Experiment, held: Participant | None, landing: La
     if held is not None and held.is_done:
         return Claim(None, "excluded" if held.excluded else "done")
     if held is not None and (held.assignment_id, held.hit_id, held.turk_submit_to) == landing.claim:
-        return Claim(held, bind=True, at=now)
+        return Claim(held, at=now)  # its cookie already holds the place
     facts = _facts(experiment, landing.worker_id, landing.assignment_id, now)
     if held is not None:
         return _move(
             experiment, held, landing, facts, _confirmed(experiment, landing, facts), now, rebind=False
         )
-    participant = Participant.objects.filter(pk=facts.place_pk).first() if facts.place_pk else None
+    participant = _place_by_pk(facts.place_pk, experiment.pk) if facts.place_pk else None
     if participant is not None and participant.is_done:
         return Claim(None, "excluded" if participant.excluded else "done")
     confirmed = _confirmed(experiment, landing, facts)
@@ -342,34 +381,82 @@ def _first(
     refusal = _admits(experiment, facts, confirmed)
     if refusal:
         return Claim(None, refusal)
-    fields = _claim_fields(landing, confirmed, now)
+    participant = Participant(
+        experiment=experiment,
+        worker_id=landing.worker_id,
+        browser_key=_fresh_key(),
+        landed_at=now,
+        redirected_at=now,
+        **_claim_fields(landing, confirmed, now),
+    )
     try:
-        with transaction.atomic():
-            participant = Participant.objects.create(
-                experiment=experiment,
-                worker_id=landing.worker_id,
-                browser_key=_fresh_key(),
-                landed_at=now,
-                redirected_at=now,
-                **fields,
-            )
-            _visit(participant, landing, now)
+        _write_with_first_visit(participant, _new_visit(participant, landing, now))
     except IntegrityError:  # another tab of this worker got there first: that browser holds it
         return Claim(None, "elsewhere")
     return Claim(participant, bind=True, at=now)
 
 
-def _visit(participant: Participant, landing: Landing, now: datetime) -> None:
+def _new_visit(participant: Participant, landing: Landing, now: datetime) -> Visit:
     """A new stay of a browser on an assignment (its first landing, another assignment, a place
     taken over), written with the claim; the holder coming back on the same one is not a new visit.
     The landing sends the worker into oTree at once, so the visit left for oTree when it landed."""
-    Visit.objects.create(
+    return Visit(
         participant=participant,
         assignment_id=landing.assignment_id,
         user_agent=landing.user_agent[:500],
         landed_at=now,
         redirected_at=now,
     )
+
+
+def _write_with_first_visit(participant: Participant, visit: Visit) -> None:
+    """Write a new place and its first visit together. On PostgreSQL that is one statement (the
+    first landing is the hottest write crowdhr makes); elsewhere, one transaction. A second place
+    for the same worker raises IntegrityError and writes nothing."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            participant.save(force_insert=True)
+            visit.participant = participant
+            visit.save(force_insert=True)
+        return
+    sql, place_fields, visit_fields = _place_and_visit_sql()
+    params = _values(participant, place_fields) + _values(visit, visit_fields)
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "crowdhr_first_place", sql, params)
+        (participant.pk,) = cursor.fetchone()
+    for written in (participant, visit):
+        written._state.adding, written._state.db = False, connection.alias
+    visit.participant = participant
+
+
+@functools.cache
+def _place_and_visit_sql() -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
+    """PostgreSQL: the place's INSERT as a data-modifying WITH, its visit's INSERT reading its id."""
+    quote = connection.ops.quote_name
+    place_fields = tuple(f for f in Participant._meta.concrete_fields if not f.primary_key)
+    visit_fields = tuple(
+        f for f in Visit._meta.concrete_fields if not f.primary_key and f.name != "participant"
+    )
+    (participant_column,) = _columns([Visit._meta.get_field("participant")])
+
+    def listed(fields: tuple[Field, ...]) -> str:
+        return ", ".join(quote(column) for column in _columns(fields))
+
+    def slots(fields: tuple[Field, ...]) -> str:
+        return ", ".join(["%s"] * len(fields))
+
+    sql = (
+        f"WITH place AS (INSERT INTO {quote(Participant._meta.db_table)} ({listed(place_fields)})"  # noqa: S608
+        f" VALUES ({slots(place_fields)}) RETURNING id)"
+        f" INSERT INTO {quote(Visit._meta.db_table)} ({quote(participant_column)}, {listed(visit_fields)})"
+        f" VALUES ((SELECT id FROM place), {slots(visit_fields)}) RETURNING {quote(participant_column)}"
+    )
+    return sql, place_fields, visit_fields
+
+
+def _values(instance: Model, fields: tuple[Field, ...]) -> list[Any]:
+    """The instance's values as Django would write them on insert."""
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
 
 
 def _move(
@@ -397,7 +484,7 @@ def _move(
             **fields
         )
         if moved:
-            _visit(participant, landing, now)
+            _new_visit(participant, landing, now).save(force_insert=True)
     if not moved:
         return Claim(None, "elsewhere")
     for name, value in fields.items():

@@ -387,24 +387,31 @@ class WrongHit(ServiceError):
     """The HIT is not one of the study's."""
 
 
-STUDY_HIT_CACHE_SECONDS = 3600
-_STUDY_HITS: Memo[int] = Memo(STUDY_HIT_CACHE_SECONDS, size=65536)
+#: how long a process trusts the list of a study's HITs (a HIT never changes study or duration;
+#: a HIT posted since is looked up on its own)
+STUDY_HITS_SECONDS = 60
+_STUDY_HITS: Memo[dict[str, int]] = Memo(STUDY_HITS_SECONDS, size=1024)
 
 
 def study_hit_duration(experiment: Experiment, hit_id: str) -> int | None:
     """The assignment duration (seconds) of `hit_id` when it is one of the study's HITs, else None.
 
-    A HIT never changes study or duration, so a yes is kept by the process (a no is asked again)."""
+    Each process reads all the study's HITs at once (a burst of first landings spreads over every
+    HIT of a batch) and keeps them; a HIT it does not know yet is read on its own."""
+    durations = _STUDY_HITS.get_or_make(experiment.pk, lambda: _hit_durations(experiment))
+    if durations is not None and hit_id in durations:
+        return durations[hit_id]
+    return _hit_durations(experiment, hit_id).get(hit_id)
 
-    def duration() -> int | None:
-        found = (
-            HIT.objects.filter(outsourcer__experiment=experiment, hit_id=hit_id)
-            .values_list("duration_seconds", flat=True)
-            .first()
-        )
-        return None if found is None else found or experiment.duration_seconds
 
-    return _STUDY_HITS.get_or_make((experiment.pk, hit_id), duration)
+def _hit_durations(experiment: Experiment, hit_id: str | None = None) -> dict[str, int]:
+    hits = HIT.objects.filter(outsourcer__experiment=experiment).exclude(hit_id="")
+    if hit_id is not None:
+        hits = hits.filter(hit_id=hit_id)
+    return {
+        found: duration or experiment.duration_seconds
+        for found, duration in hits.values_list("hit_id", "duration_seconds")
+    }
 
 
 def visit_record_screen(*, participant: Participant, screen: str) -> bool:

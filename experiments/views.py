@@ -210,7 +210,8 @@ def landing(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, experiment, claim.refusal)
     response = HttpResponseRedirect(services.otree_link(experiment, claim.participant))
     response._csp_exempt = True  # type: ignore[attr-defined]  # django-csp: a redirect has no page to protect
-    places.bind(request, response, claim.participant)
+    if claim.bind:
+        places.bind(request, response, claim.participant)
     return response
 
 

@@ -110,10 +110,14 @@ def test_landing_records_the_visit_and_sends_the_worker_into_otree_with_their_la
     assignment_id = crowd.accept(hit.hit_id, "AW1")
     worker.http.headers["User-Agent"] = "WorkerBrowser/1.0"
 
-    link = worker.go(worker.land(assignment_id, hit.hit_id))  # one request: straight into oTree
-    again = worker.go(worker.land(assignment_id, hit.hit_id))  # a reload: the same place, the same visit
+    first = worker.land(assignment_id, hit.hit_id)
+    link = worker.go(first)  # one request: straight into oTree
+    reload = worker.land(assignment_id, hit.hit_id)
+    again = worker.go(reload)  # a reload: the same place, the same visit
 
     assert link == again == f"{study.otree_session_wide_url}?participant_label=AW1"
+    assert "crowdhr_place_" in first.headers["Set-Cookie"]
+    assert "Set-Cookie" not in reload.headers  # the browser's cookie already holds the place
     visit = Visit.objects.get()
     assert (visit.user_agent, visit.screen, visit.assignment_id) == ("WorkerBrowser/1.0", "", assignment_id)
     assert visit.landed_at == visit.redirected_at
