@@ -18,7 +18,8 @@ Rules (the threat model is in the README's security section):
 - A claim the platform cannot confirm yet (MTurk shows assignments only once submitted) holds a
   place for at most the HIT's assignment duration, and unconfirmed claims are bounded by the work
   the platform reports in progress plus the study's spare places (`spare_places`), the platform's
-  count kept for seconds by each process (`experiments.in_progress`). A refused landing waits (the page retries) instead of being turned away.
+  count kept for seconds by each process (`experiments.in_progress`). A refused landing waits (the
+  page retries) instead of being turned away.
 """
 
 from __future__ import annotations
@@ -423,7 +424,7 @@ def _write_with_first_visit(participant: Participant, visit: Visit) -> None:
     params = _values(participant, place_fields) + _values(visit, visit_fields)
     with connection.cursor() as cursor:
         prepared.execute(cursor, "crowdhr_first_place", sql, params)
-        (participant.pk,) = cursor.fetchone()
+        participant.pk, visit.pk = cursor.fetchone()
     for written in (participant, visit):
         written._state.adding, written._state.db = False, connection.alias
     visit.participant = participant
@@ -449,7 +450,7 @@ def _place_and_visit_sql() -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
         f"WITH place AS (INSERT INTO {quote(Participant._meta.db_table)} ({listed(place_fields)})"  # noqa: S608
         f" VALUES ({slots(place_fields)}) RETURNING id)"
         f" INSERT INTO {quote(Visit._meta.db_table)} ({quote(participant_column)}, {listed(visit_fields)})"
-        f" VALUES ((SELECT id FROM place), {slots(visit_fields)}) RETURNING {quote(participant_column)}"
+        f" VALUES ((SELECT id FROM place), {slots(visit_fields)}) RETURNING {quote(participant_column)}, id"
     )
     return sql, place_fields, visit_fields
 
