@@ -8,8 +8,10 @@ arrival, so each process keeps the count:
 - younger than IN_PROGRESS_SECONDS, it is answered from memory;
 - older (up to IN_PROGRESS_KEEP_SECONDS), it is answered at once while one background thread of
   the process counts again, so no landing waits for the platform while traffic is steady;
-- with no count at all (a study's first landing in this process), one thread counts and the others
-  wait for it, for at most IN_PROGRESS_WAIT_SECONDS, after which they count themselves.
+- with no count at all (a study's first landing in this process), one thread takes the count
+  another process made within IN_PROGRESS_SECONDS (kept on the study's row), or counts and keeps
+  its count there; the others wait for it, for at most IN_PROGRESS_WAIT_SECONDS, after which they
+  count themselves.
 
 The live HITs are read by the landing's own thread (which holds its database connection); the
 background thread only asks the platform.
@@ -23,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+
+from django.utils import timezone
 
 from crowdhr.memo import Memo
 from experiments.models import Experiment
@@ -46,7 +50,7 @@ def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
     """Work the platform reports in progress on the study's live HITs (see the module). `fresh`
     asks the platform now (callers ask at most once a second per study)."""
     if fresh:
-        return _counter(experiment)()
+        return _counter(experiment, share=True)()
     kept = _COUNTS.get(experiment.pk)
     if kept is None:
         return _count_once(experiment)
@@ -56,9 +60,9 @@ def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
     return count
 
 
-def _counter(experiment: Experiment) -> Callable[[], int]:
+def _counter(experiment: Experiment, *, share: bool = False) -> Callable[[], int]:
     """The count, ready to be made: the study's live HITs are read now; the platform is asked, and
-    the answer kept, when it is called."""
+    the answer kept (`share`: on the study's row too, for the other processes), when it is called."""
     live = list(
         HIT.objects.filter(outsourcer__experiment=experiment, status=HIT.Status.LIVE).values_list(
             "hit_id", flat=True
@@ -74,8 +78,29 @@ def _counter(experiment: Experiment) -> Callable[[], int]:
         # a HIT the platform cannot count now counts as nothing in progress: the spare places admit
         total = sum(platform.in_progress_of(live, account_hits=account_hits).values())
         _COUNTS.put(experiment.pk, (total, time.monotonic()), generation=generation)
+        if share:
+            Experiment.objects.filter(pk=experiment.pk).update(
+                in_progress_count=total, in_progress_counted_at=timezone.now()
+            )
         return total
 
+    return count
+
+
+def _shared(experiment: Experiment) -> int | None:
+    """The count another process made within IN_PROGRESS_SECONDS, now kept by this one too."""
+    found = (
+        Experiment.objects.filter(pk=experiment.pk)
+        .values_list("in_progress_count", "in_progress_counted_at")
+        .first()
+    )
+    count, counted_at = found or (None, None)
+    if count is None or counted_at is None:
+        return None
+    age = (timezone.now() - counted_at).total_seconds()
+    if not 0 <= age < IN_PROGRESS_SECONDS:
+        return None
+    _COUNTS.put(experiment.pk, (count, time.monotonic() - age))
     return count
 
 
@@ -98,7 +123,8 @@ def _count_once(experiment: Experiment) -> int:
     event = _start_counting(experiment.pk)
     if event is not None:
         try:
-            return _counter(experiment)()
+            shared = _shared(experiment)
+            return shared if shared is not None else _counter(experiment, share=True)()
         finally:
             _done_counting(experiment.pk, event)
     with _lock:

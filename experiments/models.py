@@ -138,6 +138,11 @@ class Experiment(models.Model):
     previous_participants_qualification_id = models.CharField(max_length=64, blank=True, editable=False)
     publishing_since = models.DateTimeField(null=True, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: the platform's last count of work in progress on the study's live HITs, shared by every web
+    #: process so a process starting on a busy study does not ask the platform again
+    #: (`experiments.in_progress`)
+    in_progress_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    in_progress_counted_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()

@@ -9,8 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from crowdhr import memo
 from experiments import in_progress
@@ -24,7 +27,7 @@ def counting(monkeypatch):
     counts: list[str] = []
     lock = threading.Lock()
 
-    def counter(experiment):
+    def counter(experiment, share=False):
         generation = in_progress._COUNTS.generation
 
         def count() -> int:
@@ -38,6 +41,7 @@ def counting(monkeypatch):
         return count
 
     monkeypatch.setattr(in_progress, "_counter", counter)
+    monkeypatch.setattr(in_progress, "_shared", lambda experiment: None)  # no other process counted
     return counts
 
 
@@ -108,7 +112,7 @@ def test_a_failed_background_count_keeps_the_old_one_and_is_tried_again(monkeypa
     experiment = Experiment(pk=910006)
     calls: list[int] = []
 
-    def counter(_experiment):
+    def counter(_experiment, share=False):
         def count() -> int:
             calls.append(1)
             raise RuntimeError("the platform's answer could not be read")
@@ -122,3 +126,57 @@ def test_a_failed_background_count_keeps_the_old_one_and_is_tried_again(monkeypa
     assert in_progress.in_progress(experiment) == 7
     wait_for_recount(experiment)
     assert len(calls) == 2
+
+
+def posted_study(account, accepted: int) -> Experiment:
+    """A study with HITs on the local MTurk, `accepted` of whose assignments workers are doing."""
+    from hits import services as hit_services
+    from mturk_emulator import workers as marketplace
+    from platforms import fees_for
+
+    study = Experiment.objects.create(
+        owner=account.owner, account=account, name="busy", kind=Experiment.Kind.OTREE, title="Busy"
+    )
+    outsourcer = hit_services.outsourcer_create(
+        owner=account.owner,
+        account=account,
+        task_type="otree_study",
+        target=study.outsourcer_target,
+        inputs={"url": "https://crowdhr.example/study/1/"},
+        task_config={"experiment_id": study.pk},
+        settings=hit_services.HitSettings(
+            title="Busy", description="Workers are in it.", reward=Decimal("0.10"), quality_threshold=None
+        ),
+        experiment=study,
+        batch_sizes=fees_for(account).batch_sizes(12),
+    )
+    hits = list(outsourcer.hits.order_by("batch_number"))
+    for n in range(accepted):
+        marketplace.accept(hits[n % len(hits)].hit_id, f"AWBUSY{n}")
+    return study
+
+
+def platform_counts(caplog) -> int:
+    return sum(getattr(r, "operation", "") in ("ListHITs", "GetHIT") for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_starting_on_a_busy_study_takes_the_count_another_process_made(account, caplog):
+    study = posted_study(account, accepted=3)
+    caplog.set_level("INFO", logger="crowdhr.platform")
+    assert in_progress.in_progress(study) == 3  # this process asks the platform and shares the count
+    asked = platform_counts(caplog)
+    assert asked >= 1
+    memo.forget_all()  # another web process: nothing kept in its memory
+    assert in_progress.in_progress(study) == 3
+    assert platform_counts(caplog) == asked  # not asked again
+    study.refresh_from_db()
+    assert study.in_progress_count == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_count_older_than_its_time_is_made_again(account):
+    study = posted_study(account, accepted=2)
+    old = timezone.now() - timedelta(seconds=in_progress.IN_PROGRESS_SECONDS + 1)
+    Experiment.objects.filter(pk=study.pk).update(in_progress_count=9, in_progress_counted_at=old)
+    assert in_progress.in_progress(study) == 2
