@@ -8,10 +8,11 @@ arrival, so each process keeps the count:
 - younger than IN_PROGRESS_SECONDS, it is answered from memory;
 - older (up to IN_PROGRESS_KEEP_SECONDS), it is answered at once while one background thread of
   the process counts again, so no landing waits for the platform while traffic is steady;
-- with no count at all (a study's first landing in this process), one thread takes the count
-  another process made within IN_PROGRESS_SECONDS (kept on the study's row), or counts and keeps
-  its count there; the others wait for it, for at most IN_PROGRESS_WAIT_SECONDS, after which they
-  count themselves.
+- with no count in memory (a study's first landing in this process), one thread takes the count
+  another process kept on the study's row, by the same rules, or counts and keeps its count there;
+  the others wait for it, for at most IN_PROGRESS_WAIT_SECONDS, after which they count themselves.
+  So only a study's first landing in the whole installation (or after a quiet minute) waits for
+  the platform.
 
 The live HITs are read by the landing's own thread (which holds its database connection); the
 background thread only asks the platform.
@@ -87,8 +88,9 @@ def _counter(experiment: Experiment, *, share: bool = False) -> Callable[[], int
     return count
 
 
-def _shared(experiment: Experiment) -> int | None:
-    """The count another process made within IN_PROGRESS_SECONDS, now kept by this one too."""
+def _shared(experiment: Experiment) -> tuple[int, float] | None:
+    """The count another process made within IN_PROGRESS_KEEP_SECONDS, and how old it is (seconds),
+    now kept by this process too."""
     found = (
         Experiment.objects.filter(pk=experiment.pk)
         .values_list("in_progress_count", "in_progress_counted_at")
@@ -98,10 +100,10 @@ def _shared(experiment: Experiment) -> int | None:
     if count is None or counted_at is None:
         return None
     age = (timezone.now() - counted_at).total_seconds()
-    if not 0 <= age < IN_PROGRESS_SECONDS:
+    if not 0 <= age < IN_PROGRESS_KEEP_SECONDS:
         return None
     _COUNTS.put(experiment.pk, (count, time.monotonic() - age))
-    return count
+    return count, age
 
 
 def _start_counting(pk: int) -> threading.Event | None:
@@ -124,9 +126,14 @@ def _count_once(experiment: Experiment) -> int:
     if event is not None:
         try:
             shared = _shared(experiment)
-            return shared if shared is not None else _counter(experiment, share=True)()
+            if shared is None:
+                return _counter(experiment, share=True)()
         finally:
             _done_counting(experiment.pk, event)
+        count, age = shared
+        if age >= IN_PROGRESS_SECONDS:
+            _count_later(experiment)
+        return count
     with _lock:
         other = _counting.get(experiment.pk)
     if other is not None:

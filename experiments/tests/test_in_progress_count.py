@@ -175,8 +175,18 @@ def test_a_process_starting_on_a_busy_study_takes_the_count_another_process_made
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_shared_count_older_than_its_time_is_made_again(account):
+def test_an_old_shared_count_is_answered_at_once_and_made_again_in_the_background(account):
     study = posted_study(account, accepted=2)
     old = timezone.now() - timedelta(seconds=in_progress.IN_PROGRESS_SECONDS + 1)
+    Experiment.objects.filter(pk=study.pk).update(in_progress_count=9, in_progress_counted_at=old)
+    assert in_progress.in_progress(study) == 9
+    wait_for_recount(study)
+    assert in_progress.in_progress(study) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_count_older_than_a_minute_is_made_again_now(account):
+    study = posted_study(account, accepted=2)
+    old = timezone.now() - timedelta(seconds=in_progress.IN_PROGRESS_KEEP_SECONDS + 1)
     Experiment.objects.filter(pk=study.pk).update(in_progress_count=9, in_progress_counted_at=old)
     assert in_progress.in_progress(study) == 2
