@@ -8,11 +8,16 @@ whose Quality Score fell to the threshold.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from queue import Empty, SimpleQueue
 
+from django import db
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -402,10 +407,12 @@ def sync_qualifications(
     """Send changed scores to the platform (only `qualifications`, if given); returns how many
     were synced. Safe to repeat: one call per score whose value differs from the platform's.
 
-    Each send carries the score's value at send time, and a row is marked synced only by a
+    Each send carries the score's value as read, and a row is marked synced only by a
     compare-and-set on that value after the call: if the score moved meanwhile (or a slower
     concurrent sync may have written an older value over it), the current value is sent again. A
-    send whose outcome is unknown marks the row unsynced, so it is sent again next time.
+    send whose outcome is unknown marks the row unsynced, so it is sent again next time. Scores
+    are sent `REVIEW_THREADS` at once (each send waits for the platform, and no two sends of one
+    sync share a row); a failure that is not permanent stops the sync.
     """
     rows = WorkerQualification.objects.unsynced().select_related("account", "worker")
     rows = rows.filter(account__platform__in=_platforms_with_qualifications())
@@ -413,19 +420,61 @@ def sync_qualifications(
         rows = rows.filter(account=account)
     if qualifications is not None:
         rows = rows.filter(qualification__in=qualifications)
-    synced = 0
-    platforms: dict[int, Platform] = {}
+    waiting: SimpleQueue[WorkerQualification] = SimpleQueue()
     for row in rows.order_by("account_id", "worker_id")[:limit]:
-        platform = platforms.setdefault(row.account_id, platform_for(row.account))
-        try:
-            synced += send_score(platform, row)
-        except PlatformError as error:
-            logger.warning(
-                "qualification sync failed", extra={"worker": row.worker.worker_id, "error": str(error)}
-            )
-            if not error.permanent:
+        waiting.put(row)
+    sender = _Sender(waiting)
+    threads = min(settings.REVIEW_THREADS, waiting.qsize())
+    if threads <= 1:
+        return sender.send_all()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="score-sync") as pool:
+        return sum(pool.map(lambda _: sender.send_on_own_connection(), range(threads)))
+
+
+class _Sender:
+    """One sync's sending: the rows waiting, and what every sender shares (each account's platform
+    client and qualification type ids, read once per sync rather than once per score)."""
+
+    def __init__(self, waiting: SimpleQueue[WorkerQualification]) -> None:
+        self.waiting = waiting
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+        self.platforms: dict[int, Platform] = {}
+        self.type_ids: dict[tuple[int, str], str] = {}
+
+    def send_all(self) -> int:
+        """Send waiting rows until none wait or a failure stops the sync; returns how many synced."""
+        synced = 0
+        while not self.stopped.is_set():
+            try:
+                row = self.waiting.get_nowait()
+            except Empty:
                 break
-    return synced
+            try:
+                platform, type_id = self._platform_and_type(row)
+                synced += send_score(platform, row, type_id=type_id)
+            except PlatformError as error:
+                logger.warning(
+                    "qualification sync failed", extra={"worker": row.worker.worker_id, "error": str(error)}
+                )
+                if not error.permanent:
+                    self.stopped.set()
+        return synced
+
+    def send_on_own_connection(self) -> int:
+        try:
+            return self.send_all()
+        finally:
+            db.connections.close_all()  # this thread's connections only
+
+    def _platform_and_type(self, row: WorkerQualification) -> tuple[Platform, str]:
+        key = (row.account_id, row.qualification)
+        with self.lock:  # a type made on first use is made once, not once a thread
+            if row.account_id not in self.platforms:
+                self.platforms[row.account_id] = platform_for(row.account)
+            if key not in self.type_ids:
+                self.type_ids[key] = qualification_type_id(row.account, row.qualification)
+            return self.platforms[row.account_id], self.type_ids[key]
 
 
 def _platforms_with_qualifications() -> list[str]:
@@ -433,13 +482,14 @@ def _platforms_with_qualifications() -> list[str]:
     return [k.key for k in platform_types() if k.supports(Capability.QUALIFICATIONS)]
 
 
-def send_score(platform: Platform, row: WorkerQualification) -> bool:
-    """Send the row's current value until the platform holds the value crowdhr still has after
-    the call (a compare-and-set that cannot regress); True once it is marked synced."""
-    type_id = qualification_type_id(row.account, row.qualification)
+def send_score(platform: Platform, row: WorkerQualification, *, type_id: str | None = None) -> bool:
+    """Send the row's value as read, then its current value until the platform holds the value
+    crowdhr still has after the call (a compare-and-set that cannot regress); True once it is
+    marked synced. `type_id`: the qualification type's platform id, if already known."""
+    type_id = type_id or qualification_type_id(row.account, row.qualification)
     current = WorkerQualification.objects.filter(pk=row.pk)
+    value = row.value
     for _ in range(MAX_RESENDS):
-        value = current.values_list("value", flat=True).get()
         try:
             platform.set_qualification_score(type_id, row.worker.worker_id, value)
         except PlatformError:
@@ -447,6 +497,7 @@ def send_score(platform: Platform, row: WorkerQualification) -> bool:
             raise
         if current.filter(value=value).update(synced_value=value):
             return True
+        value = current.values_list("value", flat=True).get()
     return False
 
 

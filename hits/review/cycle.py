@@ -120,8 +120,8 @@ def handle_hit(
     `counts`: what the cheap check saw (`hits.review.news`), recorded once the listing is stored.
     """
     report = report or CycleReport()
-    hit = _for_review().get(pk=hit_pk)
-    if not _lease(hit_pk):
+    hit, leased = _read_and_lease(hit_pk)
+    if not leased:
         # Submitted work is stored at once even so: storing is safe to repeat, deciding is leased.
         if listing:
             report.stored += fetch_assignments(hit)
@@ -154,15 +154,21 @@ def _for_review() -> QuerySet[HIT]:
     return with_decision_state(with_last_reopen(hits))
 
 
+def _read_and_lease(hit_pk: int) -> tuple[HIT, bool]:
+    """The HIT with its review reads (`_for_review`), and whether its decisions are now leased to
+    this process. On PostgreSQL the lease is a session advisory lock taken by the read
+    itself, released by PostgreSQL within seconds of its holder dying (its connection closes): a
+    dead holder's HIT is found again by the next cycle, its news not yet recorded. Elsewhere
+    (SQLite) the lease is `review_lease_until`, which a dead holder's lease runs out after."""
+    if locks.available():  # taken by the read; HIT rows are never deleted, so it is never left behind
+        hit = _for_review().annotate(leased=locks.try_hold_condition("hit", hit_pk)).get(pk=hit_pk)
+        return hit, hit.leased
+    return _for_review().get(pk=hit_pk), _lease(hit_pk)
+
+
 def _lease(hit_pk: int) -> bool:
-    """Lease a HIT's decisions to this process. On PostgreSQL the lease is a session advisory lock,
-    released by PostgreSQL within seconds of its holder dying (its connection closes); the time-based
-    `review_lease_until` is written too (for the admin and the to-review order) but not waited on.
-    Elsewhere (SQLite) a dead holder's lease runs out after HIT_LEASE."""
+    """Lease a HIT's decisions to this process by time (where there are no advisory locks)."""
     now = timezone.now()
-    if locks.available():  # HIT rows are never deleted, so the claim and the lease are one query
-        held = HIT.objects.filter(locks.try_hold_condition("hit", hit_pk), pk=hit_pk)
-        return bool(held.update(review_lease_until=now + HIT_LEASE))
     free = Q(review_lease_until__isnull=True) | Q(review_lease_until__lt=now)
     return bool(HIT.objects.filter(free, pk=hit_pk).update(review_lease_until=now + HIT_LEASE))
 

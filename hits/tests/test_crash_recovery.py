@@ -146,7 +146,7 @@ def test_a_follow_up_left_by_a_killed_reviewer_is_run_by_the_next_cycle_once(acc
 def test_a_killed_reviewers_hit_is_reviewed_next_and_its_new_work_stored_meanwhile(account, crowd):
     (outsourcer,) = publish_items(account, 1)
     hit = outsourcer.hits.get()
-    in_another_process(lambda: cycle._lease(hit.pk))  # leased, then the process died
+    in_another_process(lambda: cycle._read_and_lease(hit.pk))  # leased, then the process died
     crowd.work(hit.hit_id, "AW1", {"answer": "cat"})
 
     reviewed = cycle.handle_hit(hit.pk)

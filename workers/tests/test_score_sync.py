@@ -65,7 +65,8 @@ def test_an_older_value_arriving_last_is_replaced_by_the_newest(account, worker_
 def test_a_send_with_an_unknown_outcome_is_sent_again(account, worker_scores, faults_endpoint):
     from mturk_emulator import faults
 
-    faults.fail_next("AssociateQualificationWithWorker", "lose_answer", times=10)
+    # every answer lost, whichever of the sync's concurrent sends (and botocore's retries) asks
+    faults.fail_next("AssociateQualificationWithWorker", "lose_answer", times=100)
     scoring.sync_qualifications()
     faults.clear_faults()
     assert WorkerQualification.objects.unsynced().exists()
