@@ -411,34 +411,45 @@ def _new_visit(participant: Participant, landing: Landing, now: datetime) -> Vis
 
 
 def _write_with_first_visit(participant: Participant, visit: Visit) -> None:
-    """Write a new place and its first visit together. On PostgreSQL that is one statement (the
-    first landing is the hottest write crowdhr makes); elsewhere, one transaction. A second place
-    for the same worker raises IntegrityError and writes nothing."""
-    if connection.vendor != "postgresql":
-        with transaction.atomic():
-            participant.save(force_insert=True)
-            visit.participant = participant
-            visit.save(force_insert=True)
-        return
-    sql, place_fields, visit_fields = _place_and_visit_sql()
-    params = _values(participant, place_fields) + _values(visit, visit_fields)
+    """Write a new place and its first visit together (the first landing is the hottest write
+    crowdhr makes, so its statements are built once): on PostgreSQL in one statement, elsewhere in
+    one transaction. A second place for the same worker raises IntegrityError and writes nothing."""
+    inserts = _first_visit_inserts()
+    place_values = _values(participant, inserts.place_fields)
+    visit_values = _values(visit, inserts.visit_fields)
     with connection.cursor() as cursor:
-        prepared.execute(cursor, "crowdhr_first_place", sql, params)
-        participant.pk, visit.pk = cursor.fetchone()
+        if inserts.together:
+            prepared.execute(cursor, "crowdhr_first_place", inserts.together, place_values + visit_values)
+            participant.pk, visit.pk = cursor.fetchone()
+        else:
+            with transaction.atomic():
+                cursor.execute(inserts.place, place_values)
+                participant.pk = connection.ops.last_insert_id(cursor, Participant._meta.db_table, "id")
+                cursor.execute(inserts.visit, [participant.pk, *visit_values])
+                visit.pk = connection.ops.last_insert_id(cursor, Visit._meta.db_table, "id")
     for written in (participant, visit):
         written._state.adding, written._state.db = False, connection.alias
     visit.participant = participant
 
 
+@dataclass(frozen=True)
+class _Inserts:
+    place_fields: tuple[Field, ...]
+    visit_fields: tuple[Field, ...]  # without the visit's place, which comes first
+    place: str
+    visit: str
+    together: str  # PostgreSQL: the place's INSERT as a data-modifying WITH, the visit's reading its id
+
+
 @functools.cache
-def _place_and_visit_sql() -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
-    """PostgreSQL: the place's INSERT as a data-modifying WITH, its visit's INSERT reading its id."""
+def _first_visit_inserts() -> _Inserts:
     quote = connection.ops.quote_name
     place_fields = tuple(f for f in Participant._meta.concrete_fields if not f.primary_key)
     visit_fields = tuple(
         f for f in Visit._meta.concrete_fields if not f.primary_key and f.name != "participant"
     )
     (participant_column,) = _columns([Visit._meta.get_field("participant")])
+    places, visits = quote(Participant._meta.db_table), quote(Visit._meta.db_table)
 
     def listed(fields: tuple[Field, ...]) -> str:
         return ", ".join(quote(column) for column in _columns(fields))
@@ -446,13 +457,20 @@ def _place_and_visit_sql() -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
     def slots(fields: tuple[Field, ...]) -> str:
         return ", ".join(["%s"] * len(fields))
 
-    sql = (
-        f"WITH place AS (INSERT INTO {quote(Participant._meta.db_table)} ({listed(place_fields)})"  # noqa: S608
-        f" VALUES ({slots(place_fields)}) RETURNING id)"
-        f" INSERT INTO {quote(Visit._meta.db_table)} ({quote(participant_column)}, {listed(visit_fields)})"
+    # only the models' table and column names are formatted in; every value is a parameter
+    place = f"INSERT INTO {places} ({listed(place_fields)}) VALUES ({slots(place_fields)})"  # noqa: S608
+    visit_columns = f"{visits} ({quote(participant_column)}, {listed(visit_fields)})"
+    together = (
+        f"WITH place AS ({place} RETURNING id) INSERT INTO {visit_columns}"  # noqa: S608
         f" VALUES ((SELECT id FROM place), {slots(visit_fields)}) RETURNING {quote(participant_column)}, id"
     )
-    return sql, place_fields, visit_fields
+    return _Inserts(
+        place_fields=place_fields,
+        visit_fields=visit_fields,
+        place=place,
+        visit=f"INSERT INTO {visit_columns} VALUES (%s, {slots(visit_fields)})",  # noqa: S608
+        together=together if connection.vendor == "postgresql" else "",
+    )
 
 
 def _values(instance: Model, fields: tuple[Field, ...]) -> list[Any]:
