@@ -11,8 +11,10 @@ arrival, so each process keeps the count:
 - with no count in memory (a study's first landing in this process), one thread takes the count
   another process kept on the study's row, by the same rules, or counts and keeps its count there;
   the others wait for it, for at most IN_PROGRESS_WAIT_SECONDS, after which they count themselves.
-  So only a study's first landing in the whole installation (or after a quiet minute) waits for
-  the platform.
+  The row is written by counts made on a landing's own thread (a process's first, a refused
+  landing's fresh one); background recounts keep their process's memory only. So a study's first
+  landing waits for the platform once per installation, and again only in a process that starts
+  when the row is over a minute old.
 
 The live HITs are read by the landing's own thread (which holds its database connection); the
 background thread only asks the platform.
@@ -42,9 +44,12 @@ IN_PROGRESS_WAIT_SECONDS = 5
 
 #: study pk -> (count, when it was counted: time.monotonic())
 _COUNTS: Memo[tuple[int, float]] = Memo(IN_PROGRESS_KEEP_SECONDS)
-_counting: dict[int, threading.Event] = {}
+_counting: dict[int, threading.Event] = {}  # studies a landing's thread is counting now
+_recounting: set[int] = set()  # studies waiting for, or in, a background recount
 _lock = threading.Lock()
 _recounts: ThreadPoolExecutor | None = None
+#: background recounts at once per process: one slow account does not hold up every study
+RECOUNT_THREADS = 4
 
 
 def in_progress(experiment: Experiment, *, fresh: bool = False) -> int:
@@ -122,6 +127,8 @@ def _done_counting(pk: int, event: threading.Event) -> None:
 
 
 def _count_once(experiment: Experiment) -> int:
+    """The count for a process that has none: one thread takes the shared one or counts, the
+    others wait for it (background recounts are not waited for)."""
     event = _start_counting(experiment.pk)
     if event is not None:
         try:
@@ -143,13 +150,15 @@ def _count_once(experiment: Experiment) -> int:
 
 
 def _count_later(experiment: Experiment) -> None:
-    event = _start_counting(experiment.pk)
-    if event is None:
-        return
+    """Count again in the background (once at a time per study); the old count answers meanwhile."""
+    with _lock:
+        if experiment.pk in _recounting:
+            return
+        _recounting.add(experiment.pk)
     try:
         count = _counter(experiment)
     except Exception:
-        _done_counting(experiment.pk, event)
+        _done_recounting(experiment.pk)
         raise
 
     def recount() -> None:
@@ -158,16 +167,21 @@ def _count_later(experiment: Experiment) -> None:
         except Exception:  # the old count stands; the next landing after this one tries again
             logger.exception("in_progress_recount_failed", extra={"experiment_id": experiment.pk})
         finally:
-            _done_counting(experiment.pk, event)
+            _done_recounting(experiment.pk)
 
     _recounter().submit(recount)
+
+
+def _done_recounting(pk: int) -> None:
+    with _lock:
+        _recounting.discard(pk)
 
 
 def _recounter() -> ThreadPoolExecutor:
     global _recounts
     with _lock:
         if _recounts is None:
-            _recounts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crowdhr-in-progress")
+            _recounts = ThreadPoolExecutor(RECOUNT_THREADS, thread_name_prefix="crowdhr-in-progress")
         return _recounts
 
 
@@ -176,6 +190,7 @@ def _forget_recounter() -> None:
     global _recounts, _lock
     _recounts, _lock = None, threading.Lock()
     _counting.clear()
+    _recounting.clear()
 
 
 os.register_at_fork(after_in_child=_forget_recounter)

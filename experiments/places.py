@@ -24,6 +24,7 @@ Rules (the threat model is in the README's security section):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import secrets
@@ -52,6 +53,7 @@ from workers.models import Worker
 COOKIE_PREFIX = "crowdhr_place_"
 COOKIE_SALT = "crowdhr-place"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+COOKIE_RENEW_AFTER = timedelta(days=1)
 FRAMED_SUFFIX = "_framed"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 #: how often a landing that the kept count of work in progress refuses may ask the platform again
@@ -330,7 +332,9 @@ def place_claim(*, experiment: Experiment, held: Participant | None, landing: La
     if held is not None and held.is_done:
         return Claim(None, "excluded" if held.excluded else "done")
     if held is not None and (held.assignment_id, held.hit_id, held.turk_submit_to) == landing.claim:
-        return Claim(held, at=now)  # its cookie already holds the place
+        # its cookie already holds the place; renewed once a day, so it lasts COOKIE_MAX_AGE from
+        # the worker's latest day of work rather than from the first landing
+        return Claim(held, bind=_cookie_due(held, now), at=now)
     facts = _facts(experiment, landing.worker_id, landing.assignment_id, now)
     if held is not None:
         return _move(
@@ -347,6 +351,10 @@ def place_claim(*, experiment: Experiment, held: Participant | None, landing: La
     if participant.browser_key and not confirmed and _still_held(participant, now):
         return Claim(None, "elsewhere")
     return _move(experiment, participant, landing, facts, confirmed, now, rebind=True)
+
+
+def _cookie_due(held: Participant, now: datetime) -> bool:
+    return held.landed_at is None or now - held.landed_at > COOKIE_RENEW_AFTER
 
 
 def _still_held(participant: Participant, now: datetime) -> bool:
@@ -419,8 +427,10 @@ def _write_with_first_visit(participant: Participant, visit: Visit) -> None:
     visit_values = _values(visit, inserts.visit_fields)
     with connection.cursor() as cursor:
         if inserts.together:
-            prepared.execute(cursor, "crowdhr_first_place", inserts.together, place_values + visit_values)
-            participant.pk, visit.pk = cursor.fetchone()
+            # inside a caller's transaction, a savepoint: a lost race must not spoil the caller's work
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+                prepared.execute(cursor, "crowdhr_first_place", inserts.together, place_values + visit_values)
+                participant.pk, visit.pk = cursor.fetchone()
         else:
             with transaction.atomic():
                 cursor.execute(inserts.place, place_values)

@@ -711,6 +711,7 @@ def experiment_new_round(*, experiment: Experiment, by: User | None) -> Experime
     copy.name = f"{base}, round {rounds + 2}"
     copy.otree_session_code = copy.otree_session_wide_url = copy.otree_admin_url = ""
     copy.published_at = copy.publishing_since = None
+    copy.in_progress_count = copy.in_progress_counted_at = None  # the old round's workers, not this one's
     copy.save()
     audit.record(by=by, action="new round", obj=copy, of=experiment.pk)
     return copy

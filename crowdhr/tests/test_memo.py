@@ -7,12 +7,15 @@ import time
 from crowdhr.memo import Memo, forget_all
 
 
-def test_a_value_is_kept_for_its_time_and_then_made_again():
-    memo: Memo[int] = Memo(0.05)
+def test_a_value_is_kept_for_its_time_and_then_made_again(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    memo: Memo[int] = Memo(5)
     made: list[int] = []
     assert memo.get_or_make("study", lambda: made.append(1) or 3) == 3
+    now[0] += 4.9
     assert memo.get_or_make("study", lambda: made.append(1) or 4) == 3
-    time.sleep(0.06)
+    now[0] += 0.2
     assert memo.get_or_make("study", lambda: made.append(1) or 5) == 5
     assert len(made) == 2
 

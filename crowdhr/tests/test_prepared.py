@@ -19,9 +19,10 @@ def run(a: int, b: int, label: str = "x") -> tuple:
 
 
 def held_statements() -> set[str]:
+    """The connection's prepared statements, without the checksum of their text."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements")
-        return {name for (name,) in cursor.fetchall()}
+        return {name.rsplit("_", 1)[0] for (name,) in cursor.fetchall()}
 
 
 def test_the_answers_are_those_of_the_plain_statement():
@@ -57,7 +58,6 @@ def test_a_connection_that_lost_its_statements_falls_back_to_plain_ones(monkeypa
     assert run(5, 4) == (9, "x")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL plans statements once")
 def test_a_statement_name_is_checked():
     with connection.cursor() as cursor, pytest.raises(ValueError):
         prepared.execute(cursor, "x; DROP TABLE y", SQL, [1, 2, "z"])

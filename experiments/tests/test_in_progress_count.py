@@ -57,7 +57,7 @@ def make_old(experiment: Experiment, count: int) -> None:
 
 def wait_for_recount(experiment: Experiment) -> None:
     deadline = time.monotonic() + 5
-    while experiment.pk in in_progress._counting and time.monotonic() < deadline:
+    while experiment.pk in in_progress._recounting and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
@@ -69,9 +69,7 @@ def test_with_no_count_yet_one_thread_counts_and_the_others_wait_for_it(counting
 def test_an_old_count_is_answered_at_once_while_one_background_thread_counts_again(counting):
     experiment = Experiment(pk=910002)
     make_old(experiment, 7)
-    started = time.monotonic()
-    assert burst(experiment) == [7] * 16  # nobody waited for the platform
-    assert time.monotonic() - started < 0.1
+    assert burst(experiment) == [7] * 16  # nobody waited for the platform's answer
     wait_for_recount(experiment)
     assert len(counting) == 1
     assert counting[0].startswith("crowdhr-in-progress")  # not a landing's thread
@@ -190,3 +188,15 @@ def test_a_shared_count_older_than_a_minute_is_made_again_now(account):
     old = timezone.now() - timedelta(seconds=in_progress.IN_PROGRESS_KEEP_SECONDS + 1)
     Experiment.objects.filter(pk=study.pk).update(in_progress_count=9, in_progress_counted_at=old)
     assert in_progress.in_progress(study) == 2
+
+
+@pytest.mark.django_db
+def test_a_new_round_does_not_inherit_the_old_rounds_count(account):
+    from experiments import services
+
+    study = Experiment.objects.create(owner=account.owner, account=account, name="Effort", title="Effort")
+    Experiment.objects.filter(pk=study.pk).update(in_progress_count=50, in_progress_counted_at=timezone.now())
+    study.refresh_from_db()
+    round_2 = services.experiment_new_round(experiment=study, by=None)
+    assert (round_2.in_progress_count, round_2.in_progress_counted_at) == (None, None)
+    assert in_progress._shared(round_2) is None  # its first landing asks the platform

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -133,6 +134,9 @@ def test_landing_records_the_visit_and_sends_the_worker_into_otree_with_their_la
     assert worker.http.post(screen_url, data={"screen": "1920x1080"}).status_code == 204
     assert worker.http.post(screen_url, data={"screen": "huge"}).status_code == 400
     assert Visit.objects.get().screen == "1920x1080"
+    Participant.objects.update(landed_at=timezone.now() - timedelta(days=2))
+    renewed = worker.land(assignment_id, hit.hit_id)  # a day on, the cookie is renewed
+    assert "crowdhr_place_" in renewed.headers["Set-Cookie"] and Visit.objects.count() == 1
 
 
 def test_a_worker_who_returns_and_accepts_again_resumes_the_same_otree_participant(study, browser, crowd):
