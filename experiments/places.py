@@ -124,7 +124,7 @@ def _place_by_pk_sql() -> str:
 
 
 def _columns(fields: Iterable[Field]) -> list[str]:
-    return [f.column or f.attname for f in fields]
+    return [f.column for f in fields if f.column]
 
 
 def _place_by_pk(pk: int, experiment_pk: int) -> Participant | None:

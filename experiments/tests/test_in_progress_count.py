@@ -172,11 +172,16 @@ def test_a_process_starting_on_a_busy_study_takes_the_count_another_process_made
     assert study.in_progress_count == 3
 
 
+def share(study: Experiment, count: int, seconds_old: float = 0) -> None:
+    """The count another process kept on the study's row, `seconds_old` ago."""
+    counted_at = timezone.now() - timedelta(seconds=seconds_old)
+    Experiment.objects.filter(pk=study.pk).update(in_progress_count=count, in_progress_counted_at=counted_at)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_old_shared_count_is_answered_at_once_and_made_again_in_the_background(account):
     study = posted_study(account, accepted=2)
-    old = timezone.now() - timedelta(seconds=in_progress.IN_PROGRESS_SECONDS + 1)
-    Experiment.objects.filter(pk=study.pk).update(in_progress_count=9, in_progress_counted_at=old)
+    share(study, 9, seconds_old=in_progress.IN_PROGRESS_SECONDS + 1)
     assert in_progress.in_progress(study) == 9
     wait_for_recount(study)
     assert in_progress.in_progress(study) == 2
@@ -185,8 +190,7 @@ def test_an_old_shared_count_is_answered_at_once_and_made_again_in_the_backgroun
 @pytest.mark.django_db(transaction=True)
 def test_a_shared_count_older_than_a_minute_is_made_again_now(account):
     study = posted_study(account, accepted=2)
-    old = timezone.now() - timedelta(seconds=in_progress.IN_PROGRESS_KEEP_SECONDS + 1)
-    Experiment.objects.filter(pk=study.pk).update(in_progress_count=9, in_progress_counted_at=old)
+    share(study, 9, seconds_old=in_progress.IN_PROGRESS_KEEP_SECONDS + 1)
     assert in_progress.in_progress(study) == 2
 
 
@@ -195,7 +199,7 @@ def test_a_new_round_does_not_inherit_the_old_rounds_count(account):
     from experiments import services
 
     study = Experiment.objects.create(owner=account.owner, account=account, name="Effort", title="Effort")
-    Experiment.objects.filter(pk=study.pk).update(in_progress_count=50, in_progress_counted_at=timezone.now())
+    share(study, 50)
     study.refresh_from_db()
     round_2 = services.experiment_new_round(experiment=study, by=None)
     assert (round_2.in_progress_count, round_2.in_progress_counted_at) == (None, None)
